@@ -1,0 +1,76 @@
+"""The `atlas` command: one click group; each command lives in its own module under `commands/`.
+
+Commands are imported only when run, so `atlas --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from . import __version__
+
+COMMANDS = {
+    "validate": "Load and check the seed data; print a summary.",
+}
+
+
+class AtlasClickError(click.ClickException):
+    """Prints an `AtlasError` as its own lines, with its own exit code, and no traceback."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+        self.exit_code = error.exit_code
+
+    def show(self, file=None) -> None:
+        for line in self.error.lines():
+            click.echo(f"error: {line}", err=True)
+
+
+class AtlasGroup(click.Group):
+    """Loads command modules lazily and turns `AtlasError`s into clean exits."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"atlas.commands.{name}")
+        return getattr(module, name)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx):
+        from .errors import AtlasError
+
+        try:
+            return super().invoke(ctx)
+        except AtlasError as error:
+            raise AtlasClickError(error) from None
+
+
+@click.group(cls=AtlasGroup)
+@click.version_option(__version__, prog_name="atlas")
+def cli():
+    """Chongqing Green Atlas: ecological-civilization zones and 'Two Mountains' bases, mapped.
+
+    \b
+    Set up and run on the bundled data:
+        atlas validate
+        atlas render
+    """
+
+
+def main() -> None:
+    cli(prog_name="atlas")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

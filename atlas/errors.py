@@ -1,0 +1,51 @@
+"""Errors the CLI turns into one clean line each and an exit code (2 bad input, 1 failed run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one field of one entry of one file."""
+
+    file: str
+    line: int | None
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        target = ".".join(part for part in (self.entry, self.field) if part)
+        return f"{where}: {target}: {self.message}" if target else f"{where}: {self.message}"
+
+
+class AtlasError(Exception):
+    """Base class: an error the user can act on, printed without a traceback."""
+
+    exit_code = 1
+
+    def lines(self) -> list[str]:
+        return [str(self)]
+
+
+class InputError(AtlasError):
+    """Bad input data: seeds, layer specs, review files."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, (Problem, str)):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class RunError(AtlasError):
+    """A run that could not finish for a reason outside the input (e.g. a missing asset)."""
+
+    exit_code = 1

@@ -1,0 +1,354 @@
+"""Stage 1: read `seeds/*.yaml`, check every entry, and build the `Atlas` model.
+
+All problems are collected before failing, so one run lists everything to fix, one line each.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import InputError, Problem
+from .model import (LEVELS, Atlas, Designation, District, Evidence, Metric, Place,
+                    Programme, Source)
+from .yamlio import Node, read_yaml
+
+SEED_FILES = ("sources", "districts", "programmes", "places", "designations", "metrics")
+PLACE_KINDS = (
+    "district", "county", "mountain", "mountain area", "river basin", "lake", "island", "park",
+    "wetland park", "nature reserve", "village", "reservoir", "complex", "heritage site",
+    "scenic area", "demonstration area",
+)
+CONFIDENCE = ("high", "medium", "low")
+YEARS = (1949, 2050)
+BATCHES = (1, 20)
+MAX_EVIDENCE_WORDS = 12
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KEY = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+CHONGQING_CODE = re.compile(r"^500[12]\d\d$")
+DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+def default_seeds_dir() -> Path:
+    """The bundled seeds: `seeds/` beside the package in a checkout."""
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a seed entry: its type(s), whether it must be there, and an extra check."""
+
+    types: tuple[type, ...]
+    required: bool = True
+    check: Callable[[Any], str | None] | None = None
+
+
+def _one_of(options) -> Callable[[Any], str | None]:
+    return lambda v: None if v in options else f"must be one of {', '.join(map(str, options))}; got {v!r}"
+
+
+def _matches(pattern: re.Pattern, what: str) -> Callable[[Any], str | None]:
+    return lambda v: None if pattern.match(v) else f"{v!r} is not {what}"
+
+
+def _in_range(bounds: tuple[int, int], what: str) -> Callable[[Any], str | None]:
+    low, high = bounds
+    return lambda v: None if low <= v <= high else f"{what} {v} is outside {low}..{high}"
+
+
+def _finite(v: float) -> str | None:
+    return None if math.isfinite(v) else f"must be a finite number, got {v!r}"
+
+
+def _not_blank(v: str) -> str | None:
+    return None if v.strip() else "must not be blank"
+
+
+def _excerpt(v: str) -> str | None:
+    words = len(v.split())
+    if not words:
+        return "must not be blank"
+    return None if words <= MAX_EVIDENCE_WORDS else f"has {words} words; an excerpt has at most {MAX_EVIDENCE_WORDS}"
+
+
+def _aliases(v: list) -> str | None:
+    return None if all(isinstance(a, str) and a.strip() for a in v) else "must be a list of non-blank strings"
+
+
+STR, INT, NUM, LIST = (str,), (int,), (int, float), (list,)
+SCHEMAS: dict[str, dict[str, Field]] = {
+    "sources": {
+        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
+        "kind": Field(STR, check=_one_of(("article", "external"))),
+        "outlet": Field(STR, check=_not_blank),
+        "title": Field(STR, check=_not_blank),
+        "date": Field(STR, False, _matches(DATE, "an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)")),
+        "file": Field(STR, False, _not_blank),
+        "url": Field(STR, False, _not_blank),
+        "confidence": Field(STR, False, _one_of(CONFIDENCE)),
+        "note": Field(STR, False),
+    },
+    "districts": {
+        "code": Field(STR, check=_matches(CHONGQING_CODE, "a Chongqing district code (5001xx or 5002xx)")),
+        "name_en": Field(STR, check=_not_blank),
+        "name_zh": Field(STR, check=_not_blank),
+        "kind": Field(STR, check=_one_of(("district", "county"))),
+    },
+    "programmes": {
+        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
+        "name_en": Field(STR, check=_not_blank),
+        "name_zh": Field(STR, False, _not_blank),
+        "level": Field(STR, check=_one_of(LEVELS)),
+        "awarding_body": Field(STR, False, _not_blank),
+        "awarding_body_zh": Field(STR, False, _not_blank),
+    },
+    "places": {
+        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
+        "name_en": Field(STR, check=_not_blank),
+        "name_zh": Field(STR, False, _not_blank),
+        "aliases": Field(LIST, False, _aliases),
+        "kind": Field(STR, check=_one_of(PLACE_KINDS)),
+        "district": Field(STR, check=_matches(CHONGQING_CODE, "a Chongqing district code (5001xx or 5002xx)")),
+    },
+    "designations": {
+        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
+        "place": Field(STR),
+        "programme": Field(STR),
+        "level": Field(STR, check=_one_of(LEVELS)),
+        "batch": Field(INT, False, _in_range(BATCHES, "batch")),
+        "year": Field(INT, False, _in_range(YEARS, "year")),
+        "source": Field(STR),
+        "evidence": Field(STR, check=_excerpt),
+        "batch_source": Field(STR, False),
+        "batch_evidence": Field(STR, False, _excerpt),
+        "year_source": Field(STR, False),
+        "year_evidence": Field(STR, False, _excerpt),
+        "confidence": Field(STR, False, _one_of(CONFIDENCE)),
+    },
+    "metrics": {
+        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
+        "place": Field(STR),
+        "key": Field(STR, check=_matches(KEY, "a snake_case key")),
+        "value": Field(NUM, check=_finite),
+        "unit": Field(STR, check=_not_blank),
+        "stated": Field(STR, check=_not_blank),
+        "year": Field(INT, False, _in_range(YEARS, "year")),
+        "qualifier": Field(STR, False),
+        "source": Field(STR),
+        "evidence": Field(STR, check=_excerpt),
+        "note": Field(STR, False),
+    },
+}
+ID_FIELD = {name: ("code" if name == "districts" else "id") for name in SCHEMAS}
+
+
+class _Collector:
+    """Gathers problems for one file, each tied to an entry and a field."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.problems: list[Problem] = []
+
+    def add(self, entry: Node | None, name: str, fieldname: str, message: str) -> None:
+        line = entry.line_of(fieldname) if isinstance(entry, Node) else None
+        self.problems.append(Problem(self.label, line, name, fieldname, message))
+
+
+def _entry_name(kind: str, index: int, entry: Any) -> str:
+    key = ID_FIELD[kind]
+    ident = entry.get(key) if isinstance(entry, dict) else None
+    return f"{kind}[{ident}]" if isinstance(ident, (str, int)) and not isinstance(ident, bool) else f"{kind}[{index}]"
+
+
+def _check_entry(kind: str, entry: Any, name: str, out: _Collector) -> bool:
+    """Check one entry against its schema; True when it is sound enough to build."""
+    if not isinstance(entry, dict):
+        out.add(None, name, "", f"must be a mapping of fields, got {type(entry).__name__}")
+        return False
+    ok = True
+    schema = SCHEMAS[kind]
+    for fieldname in entry:
+        if fieldname not in schema:
+            out.add(entry, name, str(fieldname), f"unknown field (expected: {', '.join(schema)})")
+            ok = False
+    for fieldname, spec in schema.items():
+        value = entry.get(fieldname)
+        if value is None:
+            if spec.required:
+                out.add(entry, name, fieldname, "missing required field")
+                ok = False
+            continue
+        if isinstance(value, bool) or not isinstance(value, spec.types):
+            expected = " or ".join(t.__name__ for t in spec.types)
+            out.add(entry, name, fieldname, f"must be {expected}, got {type(value).__name__} {value!r}")
+            ok = False
+            continue
+        message = spec.check(value) if spec.check else None
+        if message:
+            out.add(entry, name, fieldname, message)
+            ok = False
+    return ok
+
+
+def _read_file(seeds: Path, kind: str, problems: list[Problem]) -> list[tuple[Node, str]]:
+    """Read `seeds/<kind>.yaml` and return its sound entries with their names."""
+    path = seeds / f"{kind}.yaml"
+    label = str(path)
+    if not path.is_file():
+        problems.append(Problem(label, None, "", "", "missing seed file"))
+        return []
+    try:
+        data = read_yaml(path, label)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return []
+    if data is None:
+        problems.append(Problem(label, None, "", "", f"file is empty; expected a top-level '{kind}:' list"))
+        return []
+    if not isinstance(data, dict) or set(data) != {kind}:
+        problems.append(Problem(label, getattr(data, "line", None), "", "",
+                                f"expected exactly one top-level key '{kind}:' holding a list"))
+        return []
+    entries = data[kind]
+    if not isinstance(entries, list):
+        problems.append(Problem(label, data.line_of(kind), kind, "", "must be a list of entries"))
+        return []
+    out = _Collector(label)
+    sound, seen = [], {}
+    for index, entry in enumerate(entries):
+        name = _entry_name(kind, index, entry)
+        if not _check_entry(kind, entry, name, out):
+            continue
+        ident = entry[ID_FIELD[kind]]
+        if ident in seen:
+            out.add(entry, name, ID_FIELD[kind], f"duplicate id (first at line {seen[ident]})")
+            continue
+        seen[ident] = entry.line
+        sound.append((entry, name))
+    problems.extend(out.problems)
+    return sound
+
+
+def load_atlas(seeds: Path | str | None = None) -> Atlas:
+    """Load and cross-check every seed file; raise `InputError` listing all problems found."""
+    seeds = Path(seeds) if seeds is not None else default_seeds_dir()
+    if not seeds.is_dir():
+        raise InputError(Problem(str(seeds), None, "", "", "seeds directory does not exist"))
+    if not any(seeds.glob("*.yaml")):
+        raise InputError(Problem(str(seeds), None, "", "", "no seed files (*.yaml) in this directory"))
+    problems: list[Problem] = []
+    raw = {kind: _read_file(seeds, kind, problems) for kind in SEED_FILES}
+    atlas = _build(seeds, raw, problems)
+    if problems:
+        raise InputError(sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.entry, p.field)))
+    return atlas
+
+
+def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[Problem]) -> Atlas:
+    """Turn sound entries into model objects, checking references between files."""
+    from .units import UnitError, normalise, parse_stated
+
+    def collector(kind: str) -> _Collector:
+        return _Collector(str(seeds / f"{kind}.yaml"))
+
+    out = collector("sources")
+    sources = {}
+    for e, name in raw["sources"]:
+        if e["kind"] == "article" and not e.get("file"):
+            out.add(e, name, "file", "an article source needs the file name of the article")
+        elif e["kind"] == "external" and not e.get("url"):
+            out.add(e, name, "url", "an external source needs the URL of the report")
+        sources[e["id"]] = Source(**e)
+    problems.extend(out.problems)
+
+    districts = {e["code"]: District(**e) for e, _ in raw["districts"]}
+    programmes = {e["id"]: Programme(**e) for e, _ in raw["programmes"]}
+
+    out = collector("places")
+    places = {}
+    for e, name in raw["places"]:
+        if districts and e["district"] not in districts:
+            out.add(e, name, "district", f"unknown district code {e['district']!r}")
+            continue
+        places[e["id"]] = Place(**{**e, "aliases": tuple(e.get("aliases") or ())})
+    problems.extend(out.problems)
+
+    def evidence(e: Node, name: str, out: _Collector, prefix: str = "") -> Evidence | None:
+        source_field, excerpt_field = f"{prefix}source", f"{prefix}evidence"
+        source, excerpt = e.get(source_field), e.get(excerpt_field)
+        if source is None and excerpt is None:
+            return None
+        if source is None or excerpt is None:
+            missing = source_field if source is None else excerpt_field
+            out.add(e, name, missing, f"{source_field} and {excerpt_field} go together")
+            return None
+        if source not in sources:
+            out.add(e, name, source_field, f"unknown source {source!r}")
+            return None
+        return Evidence(source, excerpt)
+
+    def known_place(e: Node, name: str, out: _Collector) -> bool:
+        if e["place"] in places:
+            return True
+        out.add(e, name, "place", f"unknown place {e['place']!r}")
+        return False
+
+    out = collector("designations")
+    designations = {}
+    for e, name in raw["designations"]:
+        ok = known_place(e, name, out)
+        programme = programmes.get(e["programme"])
+        if programme is None:
+            out.add(e, name, "programme", f"unknown programme {e['programme']!r}")
+            ok = False
+        elif programme.level != e["level"]:
+            out.add(e, name, "level", f"{e['level']!r} does not match programme level {programme.level!r}")
+            ok = False
+        main = evidence(e, name, out)
+        extra = {f"{p}_evidence": evidence(e, name, out, f"{p}_") for p in ("batch", "year")}
+        for part in ("batch", "year"):
+            if extra[f"{part}_evidence"] and e.get(part) is None:
+                out.add(e, name, f"{part}_source", f"cites a source for the {part} but the {part} is null")
+                ok = False
+        if ok and main:
+            fields = {k: e.get(k) for k in ("id", "place", "programme", "level", "batch", "year")}
+            designations[e["id"]] = Designation(**fields, evidence=main, **extra,
+                                                confidence=e.get("confidence", "high"))
+    problems.extend(out.problems)
+
+    out = collector("metrics")
+    metrics, kinds = {}, {}
+    for e, name in raw["metrics"]:
+        ok = known_place(e, name, out)
+        try:
+            base = normalise(e["value"], e["unit"])
+        except UnitError as exc:
+            out.add(e, name, "unit", str(exc))
+            continue
+        try:
+            stated = parse_stated(e["stated"])
+            as_stated = normalise(stated.value, stated.unit)
+        except UnitError as exc:
+            out.add(e, name, "stated", str(exc))
+            continue
+        if as_stated.unit != base.unit or abs(as_stated.value - base.value) > 1e-9 * max(1.0, abs(base.value)):
+            out.add(e, name, "value", f"{e['value']} {e['unit']} does not match stated {e['stated']!r}")
+            ok = False
+        if e.get("qualifier") != stated.qualifier:
+            out.add(e, name, "qualifier", f"{e.get('qualifier')!r} does not match stated {e['stated']!r}")
+            ok = False
+        first = kinds.setdefault(e["key"], base.kind)
+        if first != base.kind:
+            out.add(e, name, "unit", f"key {e['key']!r} holds {first} figures elsewhere, not {base.kind}")
+            ok = False
+        main = evidence(e, name, out)
+        if ok and main:
+            fields = {k: e.get(k) for k in ("id", "place", "key", "value", "unit", "stated", "year",
+                                            "qualifier", "note")}
+            metrics[e["id"]] = Metric(**fields, evidence=main, base_value=base.value,
+                                      base_unit=base.unit, kind=base.kind)
+    problems.extend(out.problems)
+    return Atlas(sources, districts, programmes, places, designations, metrics)

@@ -1,0 +1,144 @@
+"""The atlas's data model: plain frozen dataclasses, one per kind of seed entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LEVELS = ("international", "national", "municipal")
+PRECISIONS = ("site", "area", "district")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where facts come from: one of the seed articles, or another named public report."""
+
+    id: str
+    kind: str  # "article" (a file in shared/seeds) or "external"
+    outlet: str
+    title: str
+    date: str | None = None
+    file: str | None = None
+    url: str | None = None
+    confidence: str = "high"
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class District:
+    """A district or county of Chongqing, keyed by its 6-digit administrative code."""
+
+    code: str
+    name_en: str
+    name_zh: str
+    kind: str  # "district" or "county"
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A designation programme, e.g. the national 'Two Mountains' practice and innovation bases."""
+
+    id: str
+    name_en: str
+    level: str
+    name_zh: str | None = None
+    awarding_body: str | None = None
+    awarding_body_zh: str | None = None
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named place: a whole district or county, or a site, area, river basin, ... inside one."""
+
+    id: str
+    name_en: str
+    kind: str
+    district: str
+    name_zh: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        """Every name the place goes by, English first."""
+        return tuple(n for n in (self.name_en, self.name_zh, *self.aliases) if n)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The few words of a source that state a fact."""
+
+    source: str
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class Designation:
+    """A place's designation under a programme; batch and year stay None when no source gives them."""
+
+    id: str
+    place: str
+    programme: str
+    level: str
+    batch: int | None
+    year: int | None
+    evidence: Evidence
+    batch_evidence: Evidence | None = None
+    year_evidence: Evidence | None = None
+    confidence: str = "high"
+
+    def sources(self) -> tuple[str, ...]:
+        found = (self.evidence, self.batch_evidence, self.year_evidence)
+        return tuple(dict.fromkeys(e.source for e in found if e))
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A figure about a place, as stated and normalised to its base unit."""
+
+    id: str
+    place: str
+    key: str
+    value: float
+    unit: str
+    stated: str
+    evidence: Evidence
+    base_value: float
+    base_unit: str
+    kind: str  # a key of units.BASE_UNITS
+    year: int | None = None
+    qualifier: str | None = None
+    note: str | None = None
+
+    @property
+    def field_name(self) -> str:
+        """Column name in exports: the key with its unit suffix, e.g. `area_ha`, `gep_cny`."""
+        from .units import BASE_UNITS
+
+        suffix = BASE_UNITS[self.kind][1]
+        return self.key if self.key.endswith("_" + suffix) or self.key == suffix else f"{self.key}_{suffix}"
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """Everything the seeds hold, cross-checked; mappings keyed by id (code for districts)."""
+
+    sources: dict[str, Source] = field(default_factory=dict)
+    districts: dict[str, District] = field(default_factory=dict)
+    programmes: dict[str, Programme] = field(default_factory=dict)
+    places: dict[str, Place] = field(default_factory=dict)
+    designations: dict[str, Designation] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+
+    def designations_of(self, place_id: str) -> list[Designation]:
+        return [d for d in self.designations.values() if d.place == place_id]
+
+    def metrics_of(self, place_id: str) -> list[Metric]:
+        return [m for m in self.metrics.values() if m.place == place_id]
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "places": len(self.places),
+            "designations": len(self.designations),
+            "metrics": len(self.metrics),
+            "sources": len(self.sources),
+            "programmes": len(self.programmes),
+            "districts": len(self.districts),
+        }

@@ -1,0 +1,24 @@
+"""Options shared by the commands, so every command that reads or writes spells them alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+seeds_option = click.option(
+    "--seeds",
+    "seeds",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of seed YAML files [default: the bundled seeds/].",
+)
+
+out_option = click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Directory to write into; replaced whole only once the new output is complete.",
+)

@@ -1,0 +1,130 @@
+"""Quantities: parse figures as the articles state them and normalise them to base units.
+
+pint does the unit arithmetic; `units.txt` adds yuan, mu, scale words and counted nouns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+# Base unit per kind of quantity, and the suffix exports put in field names (DESIGN.md).
+BASE_UNITS = {
+    "area": ("hectare", "ha"),
+    "money": ("yuan", "cny"),
+    "power": ("kilowatt", "kw"),
+    "mass": ("tonne", "t"),
+    "time": ("day", "days"),
+    "percent": ("percent", "pct"),
+    "count": ("count", "count"),
+}
+
+QUALIFIERS = (
+    "more than", "over", "nearly", "almost", "about", "around", "approximately",
+    "above", "below", "less than", "up to", "at least", "surpassed", "steadily above",
+)
+
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twenty": 20, "hundred": 100,
+}
+_NUMBER = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+_QUALIFIER = r"(?:(?P<qualifier>" + "|".join(sorted(QUALIFIERS, key=len, reverse=True)) + r")\s+)?"
+_STATED = re.compile(r"^\s*" + _QUALIFIER + _NUMBER + r"\s*(?P<rest>.*?)\s*$", re.IGNORECASE)
+
+
+def _tons_are_tonnes(text: str) -> str:
+    """Chinese reports mean metric tonnes by 'tons'; pint's `ton` is the short ton."""
+    return re.sub(r"\btons?\b", "metric_ton", text)
+
+
+@cache
+def registry():
+    """The shared pint registry (built once: it takes a fifth of a second)."""
+    import pint
+
+    ureg = pint.UnitRegistry(preprocessors=[_tons_are_tonnes], on_redefinition="raise")
+    ureg.load_definitions(str(Path(__file__).with_name("units.txt")))
+    return ureg
+
+
+class UnitError(ValueError):
+    """A unit pint cannot read, or one of a kind the atlas has no base unit for."""
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A figure in its base unit: `value` in `unit`, of `kind` (a key of BASE_UNITS)."""
+
+    value: float
+    unit: str
+    kind: str
+
+    @property
+    def suffix(self) -> str:
+        return BASE_UNITS[self.kind][1]
+
+
+def _kind(quantity) -> str:
+    dims = quantity.dimensionality
+    if not dims:
+        return "percent" if "percent" in str(quantity.units) else "count"
+    for kind in ("area", "money", "power", "mass", "time"):
+        if dims == registry().Quantity(1, BASE_UNITS[kind][0]).dimensionality:
+            return kind
+    raise UnitError(f"no base unit for quantities of dimension {dims}")
+
+
+def normalise(value: float, unit: str) -> Normalised:
+    """Convert `value` `unit` (a pint expression such as 'billion yuan') to its base unit."""
+    try:
+        quantity = registry().Quantity(value, unit)
+        kind = _kind(quantity)
+        converted = float(quantity.to(BASE_UNITS[kind][0]).magnitude)
+    except UnitError:
+        raise
+    except Exception as exc:  # pint's parser raises many error types on arbitrary text
+        raise UnitError(f"unknown unit {unit!r}") from exc
+    if not math.isfinite(converted):
+        raise UnitError(f"{value} {unit} is not a finite quantity")
+    return Normalised(round(converted, 6), BASE_UNITS[kind][0], kind)
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A figure read from text: number, the unit words after it, and any qualifier before it."""
+
+    value: float
+    unit: str
+    qualifier: str | None
+
+
+def parse_stated(text: str) -> Stated:
+    """Read '7,600 hectares', 'over 73%', 'nearly one million flowers and trees', ...
+
+    The unit is the longest tail of the words after the number that pint understands, so
+    '269 prominent environmental issues' reads as 269 issue (a count).
+    """
+    match = _STATED.match(text.replace("%", " percent"))
+    if not match:
+        raise UnitError(f"no number in {text!r}")
+    raw = match["number"].lower()
+    value = float(_NUMBER_WORDS[raw]) if raw in _NUMBER_WORDS else float(raw.replace(",", ""))
+    words = match["rest"].replace("-", " ").split()
+    qualifier = match["qualifier"].lower() if match["qualifier"] else None
+    scale = []
+    while words and words[0].lower() in ("thousand", "million", "billion"):
+        scale.append(words.pop(0).lower())
+    for start in range(len(words)):
+        unit = " ".join(scale + words[start:])
+        try:
+            normalise(1, unit)
+        except UnitError:
+            continue
+        return Stated(value, unit, qualifier)
+    if scale and not words:
+        return Stated(value, " ".join(scale + ["count"]), qualifier)
+    raise UnitError(f"no known unit in {text!r}")
