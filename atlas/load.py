@@ -5,15 +5,15 @@ All problems are collected before failing, so one run lists everything to fix, o
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import InputError, Problem
 from .model import (LEVELS, Atlas, Designation, District, Evidence, Metric, Place,
                     Programme, Source)
+from .schema import (INT, LIST, NUM, SLUG, STR, Collector, Field, check_entry, finite, in_range,
+                     matches, not_blank, one_of)
 from .yamlio import Node, read_yaml
 
 SEED_FILES = ("sources", "districts", "programmes", "places", "designations", "metrics")
@@ -26,7 +26,6 @@ CONFIDENCE = ("high", "medium", "low")
 YEARS = (1949, 2050)
 BATCHES = (1, 20)
 MAX_EVIDENCE_WORDS = 12
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 CHONGQING_CODE = re.compile(r"^500[12]\d\d$")
 DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
@@ -35,36 +34,6 @@ DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 def default_seeds_dir() -> Path:
     """The bundled seeds: `seeds/` beside the package in a checkout."""
     return Path(__file__).resolve().parent.parent / "seeds"
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a seed entry: its type(s), whether it must be there, and an extra check."""
-
-    types: tuple[type, ...]
-    required: bool = True
-    check: Callable[[Any], str | None] | None = None
-
-
-def _one_of(options) -> Callable[[Any], str | None]:
-    return lambda v: None if v in options else f"must be one of {', '.join(map(str, options))}; got {v!r}"
-
-
-def _matches(pattern: re.Pattern, what: str) -> Callable[[Any], str | None]:
-    return lambda v: None if pattern.match(v) else f"{v!r} is not {what}"
-
-
-def _in_range(bounds: tuple[int, int], what: str) -> Callable[[Any], str | None]:
-    low, high = bounds
-    return lambda v: None if low <= v <= high else f"{what} {v} is outside {low}..{high}"
-
-
-def _finite(v: float) -> str | None:
-    return None if math.isfinite(v) else f"must be a finite number, got {v!r}"
-
-
-def _not_blank(v: str) -> str | None:
-    return None if v.strip() else "must not be blank"
 
 
 def _excerpt(v: str) -> str | None:
@@ -78,64 +47,63 @@ def _aliases(v: list) -> str | None:
     return None if all(isinstance(a, str) and a.strip() for a in v) else "must be a list of non-blank strings"
 
 
-STR, INT, NUM, LIST = (str,), (int,), (int, float), (list,)
 SCHEMAS: dict[str, dict[str, Field]] = {
     "sources": {
-        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
-        "kind": Field(STR, check=_one_of(("article", "external"))),
-        "outlet": Field(STR, check=_not_blank),
-        "title": Field(STR, check=_not_blank),
-        "date": Field(STR, False, _matches(DATE, "an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)")),
-        "file": Field(STR, False, _not_blank),
-        "url": Field(STR, False, _not_blank),
-        "confidence": Field(STR, False, _one_of(CONFIDENCE)),
+        "id": Field(STR, check=matches(SLUG, "a lowercase slug")),
+        "kind": Field(STR, check=one_of(("article", "external"))),
+        "outlet": Field(STR, check=not_blank),
+        "title": Field(STR, check=not_blank),
+        "date": Field(STR, False, matches(DATE, "an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)")),
+        "file": Field(STR, False, not_blank),
+        "url": Field(STR, False, not_blank),
+        "confidence": Field(STR, False, one_of(CONFIDENCE)),
         "note": Field(STR, False),
     },
     "districts": {
-        "code": Field(STR, check=_matches(CHONGQING_CODE, "a Chongqing district code (5001xx or 5002xx)")),
-        "name_en": Field(STR, check=_not_blank),
-        "name_zh": Field(STR, check=_not_blank),
-        "kind": Field(STR, check=_one_of(("district", "county"))),
+        "code": Field(STR, check=matches(CHONGQING_CODE, "a Chongqing district code (5001xx or 5002xx)")),
+        "name_en": Field(STR, check=not_blank),
+        "name_zh": Field(STR, check=not_blank),
+        "kind": Field(STR, check=one_of(("district", "county"))),
     },
     "programmes": {
-        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
-        "name_en": Field(STR, check=_not_blank),
-        "name_zh": Field(STR, False, _not_blank),
-        "level": Field(STR, check=_one_of(LEVELS)),
-        "awarding_body": Field(STR, False, _not_blank),
-        "awarding_body_zh": Field(STR, False, _not_blank),
+        "id": Field(STR, check=matches(SLUG, "a lowercase slug")),
+        "name_en": Field(STR, check=not_blank),
+        "name_zh": Field(STR, False, not_blank),
+        "level": Field(STR, check=one_of(LEVELS)),
+        "awarding_body": Field(STR, False, not_blank),
+        "awarding_body_zh": Field(STR, False, not_blank),
     },
     "places": {
-        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
-        "name_en": Field(STR, check=_not_blank),
-        "name_zh": Field(STR, False, _not_blank),
+        "id": Field(STR, check=matches(SLUG, "a lowercase slug")),
+        "name_en": Field(STR, check=not_blank),
+        "name_zh": Field(STR, False, not_blank),
         "aliases": Field(LIST, False, _aliases),
-        "kind": Field(STR, check=_one_of(PLACE_KINDS)),
-        "district": Field(STR, check=_matches(CHONGQING_CODE, "a Chongqing district code (5001xx or 5002xx)")),
+        "kind": Field(STR, check=one_of(PLACE_KINDS)),
+        "district": Field(STR, check=matches(CHONGQING_CODE, "a Chongqing district code (5001xx or 5002xx)")),
     },
     "designations": {
-        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
+        "id": Field(STR, check=matches(SLUG, "a lowercase slug")),
         "place": Field(STR),
         "programme": Field(STR),
-        "level": Field(STR, check=_one_of(LEVELS)),
-        "batch": Field(INT, False, _in_range(BATCHES, "batch")),
-        "year": Field(INT, False, _in_range(YEARS, "year")),
+        "level": Field(STR, check=one_of(LEVELS)),
+        "batch": Field(INT, False, in_range(BATCHES, "batch")),
+        "year": Field(INT, False, in_range(YEARS, "year")),
         "source": Field(STR),
         "evidence": Field(STR, check=_excerpt),
         "batch_source": Field(STR, False),
         "batch_evidence": Field(STR, False, _excerpt),
         "year_source": Field(STR, False),
         "year_evidence": Field(STR, False, _excerpt),
-        "confidence": Field(STR, False, _one_of(CONFIDENCE)),
+        "confidence": Field(STR, False, one_of(CONFIDENCE)),
     },
     "metrics": {
-        "id": Field(STR, check=_matches(SLUG, "a lowercase slug")),
+        "id": Field(STR, check=matches(SLUG, "a lowercase slug")),
         "place": Field(STR),
-        "key": Field(STR, check=_matches(KEY, "a snake_case key")),
-        "value": Field(NUM, check=_finite),
-        "unit": Field(STR, check=_not_blank),
-        "stated": Field(STR, check=_not_blank),
-        "year": Field(INT, False, _in_range(YEARS, "year")),
+        "key": Field(STR, check=matches(KEY, "a snake_case key")),
+        "value": Field(NUM, check=finite),
+        "unit": Field(STR, check=not_blank),
+        "stated": Field(STR, check=not_blank),
+        "year": Field(INT, False, in_range(YEARS, "year")),
         "qualifier": Field(STR, False),
         "source": Field(STR),
         "evidence": Field(STR, check=_excerpt),
@@ -145,52 +113,10 @@ SCHEMAS: dict[str, dict[str, Field]] = {
 ID_FIELD = {name: ("code" if name == "districts" else "id") for name in SCHEMAS}
 
 
-class _Collector:
-    """Gathers problems for one file, each tied to an entry and a field."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.problems: list[Problem] = []
-
-    def add(self, entry: Node | None, name: str, fieldname: str, message: str) -> None:
-        line = entry.line_of(fieldname) if isinstance(entry, Node) else None
-        self.problems.append(Problem(self.label, line, name, fieldname, message))
-
-
 def _entry_name(kind: str, index: int, entry: Any) -> str:
     key = ID_FIELD[kind]
     ident = entry.get(key) if isinstance(entry, dict) else None
     return f"{kind}[{ident}]" if isinstance(ident, (str, int)) and not isinstance(ident, bool) else f"{kind}[{index}]"
-
-
-def _check_entry(kind: str, entry: Any, name: str, out: _Collector) -> bool:
-    """Check one entry against its schema; True when it is sound enough to build."""
-    if not isinstance(entry, dict):
-        out.add(None, name, "", f"must be a mapping of fields, got {type(entry).__name__}")
-        return False
-    ok = True
-    schema = SCHEMAS[kind]
-    for fieldname in entry:
-        if fieldname not in schema:
-            out.add(entry, name, str(fieldname), f"unknown field (expected: {', '.join(schema)})")
-            ok = False
-    for fieldname, spec in schema.items():
-        value = entry.get(fieldname)
-        if value is None:
-            if spec.required:
-                out.add(entry, name, fieldname, "missing required field")
-                ok = False
-            continue
-        if isinstance(value, bool) or not isinstance(value, spec.types):
-            expected = " or ".join(t.__name__ for t in spec.types)
-            out.add(entry, name, fieldname, f"must be {expected}, got {type(value).__name__} {value!r}")
-            ok = False
-            continue
-        message = spec.check(value) if spec.check else None
-        if message:
-            out.add(entry, name, fieldname, message)
-            ok = False
-    return ok
 
 
 def _read_file(seeds: Path, kind: str, problems: list[Problem]) -> list[tuple[Node, str]]:
@@ -216,11 +142,11 @@ def _read_file(seeds: Path, kind: str, problems: list[Problem]) -> list[tuple[No
     if not isinstance(entries, list):
         problems.append(Problem(label, data.line_of(kind), kind, "", "must be a list of entries"))
         return []
-    out = _Collector(label)
+    out = Collector(label)
     sound, seen = [], {}
     for index, entry in enumerate(entries):
         name = _entry_name(kind, index, entry)
-        if not _check_entry(kind, entry, name, out):
+        if not check_entry(SCHEMAS[kind], entry, name, out):
             continue
         ident = entry[ID_FIELD[kind]]
         if ident in seen:
@@ -251,8 +177,8 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
     """Turn sound entries into model objects, checking references between files."""
     from .units import UnitError, normalise, parse_stated
 
-    def collector(kind: str) -> _Collector:
-        return _Collector(str(seeds / f"{kind}.yaml"))
+    def collector(kind: str) -> Collector:
+        return Collector(str(seeds / f"{kind}.yaml"))
 
     out = collector("sources")
     sources = {}
@@ -276,7 +202,7 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
         places[e["id"]] = Place(**{**e, "aliases": tuple(e.get("aliases") or ())})
     problems.extend(out.problems)
 
-    def evidence(e: Node, name: str, out: _Collector, prefix: str = "") -> Evidence | None:
+    def evidence(e: Node, name: str, out: Collector, prefix: str = "") -> Evidence | None:
         source_field, excerpt_field = f"{prefix}source", f"{prefix}evidence"
         source, excerpt = e.get(source_field), e.get(excerpt_field)
         if source is None and excerpt is None:
@@ -290,7 +216,7 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
             return None
         return Evidence(source, excerpt)
 
-    def known_place(e: Node, name: str, out: _Collector) -> bool:
+    def known_place(e: Node, name: str, out: Collector) -> bool:
         if e["place"] in places:
             return True
         out.add(e, name, "place", f"unknown place {e['place']!r}")
