@@ -15,6 +15,7 @@ from . import __version__
 COMMANDS = {
     "validate": "Load and check the seed data; print a summary.",
     "geocode": "Locate every place (WGS84) and check it lies in its district.",
+    "render": "Write the offline map and the GeoJSON / GeoPackage / CSV exports.",
 }
 
 

