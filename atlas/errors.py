@@ -18,7 +18,13 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         target = ".".join(part for part in (self.entry, self.field) if part)
-        return f"{where}: {target}: {self.message}" if target else f"{where}: {self.message}"
+        text = f"{where}: {target}: {self.message}" if target else f"{where}: {self.message}"
+        return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    """Control characters from the data (a newline in an id) shown escaped: one problem, one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class AtlasError(Exception):

@@ -197,3 +197,12 @@ def test_random_mutations_fail_only_with_clean_errors(batch):
             load_atlas(seeds)
         except InputError as error:
             assert error.lines() and all("\n" not in line for line in error.lines())
+
+
+def test_control_characters_in_data_stay_on_one_line(tmp_path):
+    """Found by the property test: an id holding a newline must not split its problem in two."""
+    seeds = copy_seeds(tmp_path / "seeds")
+    edit_seed(seeds, "sources", lambda entries: entries[1].update(id="bad\nid"))
+    result = run_validate(seeds)
+    assert result.exit_code == 2
+    assert any("sources[bad\\nid].id" in line for line in result.output.splitlines())

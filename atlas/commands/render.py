@@ -1,0 +1,53 @@
+"""`atlas render`: the main job, the layered offline map and the QGIS-ready exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..options import out_option, seeds_option
+from ..render import TILES
+
+TILE_CHOICES = tuple(TILES)
+
+
+@click.command()
+@seeds_option
+@out_option
+@click.option("--layers-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory of layer specs [default: the bundled layers/].")
+@click.option("--layers", "only", metavar="ID[,ID...]", default="",
+              help="Only these layers (comma-separated ids) [default: all].")
+@click.option("--tiles", metavar="NAME[,NAME...]", default="",
+              help=f"Add online tile layers ({', '.join(TILE_CHOICES)}); they fail quietly offline "
+                   "[default: none; the map needs no tiles].")
+@click.option("--geocoder", "service", metavar="NAME", default=None,
+              help="Ask this geopy geocoder first (e.g. nominatim), falling back to the gazetteer.")
+@click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSON file keeping the online geocoder's answers.")
+def render(seeds, out, layers_dir, only, tiles, service, cache):
+    """Write the atlas: output/atlas.html (works offline), GeoJSON, GeoPackage and CSV.
+
+    The old output directory stays whole until the new one is complete.
+
+    \b
+    Examples:
+        atlas render
+        atlas render --out build/ --layers districts,national-two-mountains-bases
+        atlas render --tiles osm --geocoder nominatim --cache geocode.json
+    """
+    from ..build import render_atlas
+    from ..geocode import online_geocoder
+
+    tile_names = tuple(t for t in tiles.split(",") if t)
+    unknown = [t for t in tile_names if t not in TILE_CHOICES]
+    if unknown:
+        raise click.BadParameter(f"unknown tile layer {unknown[0]!r} (choose from {', '.join(TILE_CHOICES)})",
+                                 param_hint="--tiles")
+    online = online_geocoder(service, cache) if service else None
+    result = render_atlas(seeds, out, layers_dir, tuple(n for n in only.split(",") if n), tile_names, online)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    layers = ", ".join(f"{name} {n}" for name, n in result.counts.items())
+    click.echo(f"wrote {len(result.files)} files to {result.out}/ ({layers})")

@@ -1,0 +1,458 @@
+"""`atlas render` end to end: the exports as GDAL reads them, the map as a browser shows it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+
+from atlas.cli import cli
+from atlas.layers import load_layer_specs
+from atlas.load import load_atlas
+from tests.browser import requested_urls, severe_console_entries
+from tests.seedtools import copy_seeds, edit_seed
+from tests.test_validate import XSS_NAMES
+
+GOLDEN = Path(__file__).with_name("golden")
+GOLDEN_LAYER = "national-two-mountains-bases"
+SPECS = {spec.id: spec for spec in load_layer_specs()}
+ATLAS = load_atlas()
+
+
+def render(*args: str):
+    return CliRunner().invoke(cli, ["render", *args], catch_exceptions=False)
+
+
+def files_of(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("render") / "output"
+    result = render("--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def expected_ids(layer_id: str) -> set[str]:
+    """The features a layer should hold, counted straight from the seeds, not from the layer code."""
+    spec = SPECS[layer_id]
+    where = spec.where
+    if spec.draw == "districts":
+        return set(ATLAS.districts)
+    if spec.draw == "places":
+        return set(ATLAS.places)
+    if spec.draw == "metric":
+        return {m.id for m in ATLAS.metrics.values() if m.key in where["key"]}
+    ids = set()
+    for d in ATLAS.designations.values():
+        kind = ATLAS.places[d.place].kind
+        if d.programme in where["programme"] and (spec.geometry == "point" or kind in ("district", "county")):
+            ids.add(d.id)
+    return ids
+
+
+# --- the exports, read back with GDAL -------------------------------------------------------
+
+def test_render_reports_and_writes_every_file(out):
+    names = set(files_of(out))
+    assert {f"geojson/{layer}.geojson" for layer in SPECS} <= names
+    assert {"atlas.html", "atlas.gpkg", "places.csv", "sources.csv", "metrics.csv", "designations.csv"} <= names
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".output.")]  # no staging leftovers
+
+
+@pytest.mark.parametrize("layer_id", sorted(SPECS))
+def test_geojson_reads_in_gdal_as_rfc7946(out, layer_id):
+    path = out / "geojson" / f"{layer_id}.geojson"
+    info = pyogrio.read_info(path)
+    assert info["driver"] == "GeoJSON" and info["crs"] == "EPSG:4326"
+    assert info["features"] == len(expected_ids(layer_id))
+    types = dict(zip(info["fields"], info["dtypes"]))
+    assert types["name_en"] == "object" and types["name_zh"] == "object"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert "crs" not in raw
+    assert {f["id"] for f in raw["features"]} == expected_ids(layer_id)
+    for feature in raw["features"]:
+        geometry = shapely.geometry.shape(feature["geometry"])
+        assert geometry.is_valid
+        minx, miny, maxx, maxy = geometry.bounds
+        assert 105.2 < minx <= maxx < 110.3 and 28.1 < miny <= maxy < 32.3  # Chongqing, lon/lat order
+        for x, y in shapely.get_coordinates(geometry):
+            assert round(x, 6) == x and round(y, 6) == y
+        for polygon in shapely.get_parts(geometry):
+            if isinstance(polygon, shapely.Polygon):
+                assert polygon.exterior.is_ccw and not any(ring.is_ccw for ring in polygon.interiors)
+        for key, value in feature["properties"].items():  # one type per key, numbers as numbers
+            if key in ("batch", "year", "designations") and value is not None:
+                assert isinstance(value, int), key
+            if key.endswith(("_ha", "_cny", "_pct", "_kw")) and value is not None:
+                assert isinstance(value, (int, float)), key
+
+
+def test_designation_layers_carry_designation_fields(out):
+    info = pyogrio.read_info(out / "geojson" / "municipal-two-mountains-bases.geojson")
+    types = dict(zip(info["fields"], info["dtypes"]))
+    for name in ("programme", "programme_zh", "level", "source_id", "district_code", "precision"):
+        assert types[name] == "object"
+    assert types["batch"].startswith("int") and types["year"].startswith("int")
+    assert types["lon"] == types["lat"] == "float64"
+    frame = pyogrio.read_dataframe(out / "geojson" / "municipal-two-mountains-bases.geojson")
+    apeng = frame.set_index("id").loc["apeng-river-basin-municipal-two-mountains"]
+    assert (apeng["batch"], apeng["level"], apeng["district_code"]) == (5, "municipal", "500114")
+
+
+def test_metric_layer_names_its_unit(out):
+    frame = pyogrio.read_dataframe(out / "geojson" / "good-air-days.geojson").set_index("id")
+    kaizhou = frame.loc["kaizhou-good-air-days-2023"]
+    assert kaizhou["good_air_days"] == 335 and kaizhou["unit"] == "day" and kaizhou["stated"] == "335 days"
+
+
+def test_golden_geojson(out):
+    """One layer byte for byte; regenerate with ATLAS_UPDATE_GOLDEN=1 after a deliberate change."""
+    written = (out / "geojson" / f"{GOLDEN_LAYER}.geojson").read_bytes()
+    golden = GOLDEN / f"{GOLDEN_LAYER}.geojson"
+    if os.environ.get("ATLAS_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_bytes(written)
+    assert written == golden.read_bytes()
+
+
+def test_geopackage_holds_every_layer_typed(out):
+    path = out / "atlas.gpkg"
+    layers = dict(pyogrio.list_layers(path))
+    assert set(SPECS) | {"designations", "metrics", "sources"} <= set(layers)
+    for layer_id, spec in SPECS.items():
+        info = pyogrio.read_info(path, layer=layer_id)
+        assert info["driver"] == "GPKG" and info["crs"] == "EPSG:4326"
+        assert info["features"] == len(expected_ids(layer_id))
+        assert layers[layer_id] == ("MultiPolygon" if spec.geometry == "district" else "Point")
+    types = dict(zip(*(pyogrio.read_info(path, layer="national-eco-civ-demo-zones")[k] for k in ("fields", "dtypes"))))
+    assert types["batch"] == "int64" and types["year"] == "int64" and types["name_zh"] == "object"
+    assert layers["metrics"] is None
+    metrics = pyogrio.read_dataframe(path, layer="metrics", read_geometry=False)
+    assert len(metrics) == len(ATLAS.metrics)
+    assert set(metrics.columns) >= {"place_id", "key", "value", "unit", "stated", "qualifier", "year", "source_id"}
+    assert metrics["value"].dtype == "float64"
+
+
+def test_geopackage_layers_open_styled_in_qgis(out):
+    """QGIS reads a layer's default style from the `layer_styles` table (QML in `styleQML`)."""
+    styles = pyogrio.read_dataframe(out / "atlas.gpkg", layer="layer_styles", read_geometry=False)
+    by_layer = styles.set_index("f_table_name")
+    assert set(by_layer.index) == set(SPECS)
+    assert by_layer["useAsDefault"].astype(bool).all()
+    assert set(by_layer["f_geometry_column"]) == {"geom"}
+    for layer_id, spec in SPECS.items():
+        root = ElementTree.fromstring(by_layer.loc[layer_id, "styleQML"])  # well-formed QML
+        assert root.tag == "qgis"
+        kinds = {s.get("type") for s in root.iter("symbol")}
+        assert kinds == ({"marker"} if spec.geometry == "point" else {"fill"})
+    batches = ElementTree.fromstring(by_layer.loc["municipal-two-mountains-bases", "styleQML"]).find("renderer-v2")
+    assert (batches.get("type"), batches.get("attr")) == ("categorizedSymbol", "batch")
+    categories = {c.get("value"): c.get("symbol") for c in batches.iter("category")}
+    assert set(categories) == {"3", "4", "5", ""}  # "" is QGIS's "all other values": unknown batch
+    colour = batches.find(f"symbols/symbol[@name='{categories['5']}']/layer/Option/Option[@name='color']")
+    assert colour.get("value") == "84,39,143,230"  # #54278f at fill_opacity 0.9
+    districts = ElementTree.fromstring(by_layer.loc["districts", "styleQML"]).find("renderer-v2")
+    assert districts.get("type") == "graduatedSymbol" and districts.get("attr") == "designations"
+    assert [(r.get("lower"), r.get("upper")) for r in districts.iter("range")][:2] == [("-0.5", "0.5"), ("0.5", "1.5")]
+    metric = ElementTree.fromstring(by_layer.loc["good-air-days", "styleQML"])
+    assert '"good_air_days"' in metric.find(".//Option[@name='expression']").get("value")
+
+
+def test_csv_exports(out):
+    with (out / "places.csv").open(encoding="utf-8", newline="") as handle:
+        places = list(csv.DictReader(handle))
+    assert [row["id"] for row in places] == sorted(ATLAS.places)
+    jinyun = next(row for row in places if row["id"] == "jinyun-mountain")
+    assert jinyun["area_ha"] == "7600" and jinyun["forest_cover_pct"] == "98.6"
+    assert "national-nature-reserve" not in jinyun["designations"] and "National nature reserve" in jinyun["designations"]
+    assert float(jinyun["lon"]) and float(jinyun["lat"])
+    with (out / "sources.csv").open(encoding="utf-8", newline="") as handle:
+        sources = {row["id"] for row in csv.DictReader(handle)}
+    cited = {m.evidence.source for m in ATLAS.metrics.values()} | {s for d in ATLAS.designations.values()
+                                                                    for s in d.sources()}
+    assert cited <= sources
+
+
+# --- determinism and atomic writes ----------------------------------------------------------
+
+def test_two_renders_are_byte_identical(out, tmp_path):
+    again = tmp_path / "again"
+    assert render("--out", str(again)).exit_code == 0
+    first, second = files_of(out), files_of(again)
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_failing_render_leaves_old_output_whole(tmp_path):
+    out = tmp_path / "output"
+    assert render("--out", str(out)).exit_code == 0
+    before = files_of(out)
+    seeds = copy_seeds(tmp_path / "seeds")
+    (seeds / "places.yaml").write_text("places: [\n", encoding="utf-8")
+    result = render("--out", str(out), "--seeds", str(seeds))
+    assert result.exit_code == 2 and "places.yaml" in result.output and "Traceback" not in result.output
+    assert files_of(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output", "seeds"]
+
+
+def test_failure_while_writing_leaves_no_half_output(tmp_path, monkeypatch):
+    """A crash midway (here: the GeoPackage writer) removes the staging directory and keeps `out`."""
+    import atlas.export
+
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "keep.txt").write_text("old", encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(atlas.export, "write_geopackage", broken)
+    result = CliRunner().invoke(cli, ["render", "--out", str(out)])
+    assert result.exit_code != 0
+    assert files_of(out) == {"keep.txt": b"old"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+
+
+# --- layer specs and options ----------------------------------------------------------------
+
+def test_only_some_layers(tmp_path):
+    out = tmp_path / "out"
+    result = render("--out", str(out), "--layers", "districts,good-air-days")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "geojson").iterdir()) == ["districts.geojson", "good-air-days.geojson"]
+
+
+@pytest.mark.parametrize("content, field", [
+    ("id: Bad Id\n", "id"),
+    ("{id: x, title: {en: X}, group: {en: G, zh: 组}, draw: places, geometry: point, style: {}, legend: {en: L, zh: 图}}",
+     "title"),
+    ("{id: x, title: {en: X, zh: 叉}, group: {en: G, zh: 组}, draw: stars, geometry: point, style: {}, "
+     "legend: {en: L, zh: 图}}", "draw"),
+    ("{id: x, title: {en: X, zh: 叉}, group: {en: G, zh: 组}, draw: places, geometry: point, "
+     "style: {glow: 1}, legend: {en: L, zh: 图}}", "style"),
+    ("{id: x, title: {en: X, zh: 叉}, group: {en: G, zh: 组}, draw: metric, geometry: point, style: {}, "
+     "legend: {en: L, zh: 图}}", "where"),
+    ("id: [unclosed\n", ""),
+])
+def test_bad_layer_file_is_named(tmp_path, content, field):
+    layers = tmp_path / "layers"
+    layers.mkdir()
+    (layers / "10-bad.yaml").write_text(content, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["render", "--layers-dir", str(layers), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "10-bad.yaml" in result.output and f".{field}:" in result.output if field else "10-bad.yaml" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_unknown_layer_and_tiles_are_refused(tmp_path):
+    result = CliRunner().invoke(cli, ["render", "--out", str(tmp_path / "o"), "--layers", "nope"])
+    assert result.exit_code == 2 and "no layer 'nope'" in result.output
+    result = CliRunner().invoke(cli, ["render", "--out", str(tmp_path / "o"), "--tiles", "google"])
+    assert result.exit_code == 2 and "--tiles" in result.output and "google" in result.output
+
+
+def test_tiles_are_optional_online_overlays(tmp_path):
+    out = tmp_path / "out"
+    assert render("--out", str(out), "--tiles", "osm,esri-imagery").exit_code == 0
+    html = (out / "atlas.html").read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" in html and "osm tiles (online)" in html and "arcgisonline" in html
+
+
+def test_default_map_references_no_server(out):
+    html = (out / "atlas.html").read_text(encoding="utf-8")
+    assert "tile.openstreetmap" not in html and "arcgisonline" not in html
+    assert "<script src=" not in html and "<link rel=\"stylesheet\" href=\"http" not in html
+
+
+def test_help_has_an_example():
+    result = CliRunner().invoke(cli, ["render", "--help"])
+    assert result.exit_code == 0 and "atlas render --out" in result.output
+
+
+# --- the map in a real browser, offline -----------------------------------------------------
+
+GEOJSON_LAYERS_JS = """
+const out = {};
+for (const key of Object.keys(window)) {
+  const value = window[key];
+  if (value instanceof L.GeoJSON) {
+    const layers = value.getLayers();
+    out[key] = {ids: layers.map(l => l.feature.id).sort(),
+                markers: layers.filter(l => l instanceof L.CircleMarker).length,
+                polygons: layers.filter(l => l instanceof L.Polygon).length};
+  }
+}
+return out;
+"""
+
+LAYER_CONTROL_JS = """
+return [...document.querySelectorAll('.leaflet-control-layers label')]
+  .map(l => [l.textContent.trim(), l.querySelector('input') ? l.querySelector('input').checked : null]);
+"""
+
+
+def open_map(browser, path: Path):
+    browser.get(path.as_uri())
+    for _ in range(50):
+        if browser.execute_script("return document.readyState") == "complete":
+            break
+        time.sleep(0.1)
+    return browser.find_element(By.CSS_SELECTOR, ".folium-map")
+
+
+def assert_offline_and_clean(browser):
+    assert severe_console_entries(browser) == []
+    assert [u for u in requested_urls(browser) if u.startswith(("http:", "https:", "ws:"))] == []
+
+
+def test_map_opens_offline_with_every_layer(out, browser):
+    open_map(browser, out / "atlas.html")
+    assert browser.execute_script("return L.version") == "1.9.3"
+    labels = dict(browser.execute_script(LAYER_CONTROL_JS))
+    for spec in SPECS.values():
+        assert labels[f"{spec.title['en']} · {spec.title['zh']}"] == spec.visible
+        assert labels[f"{spec.group['en']} · {spec.group['zh']}"] is None  # group heading
+    drawn = browser.execute_script(GEOJSON_LAYERS_JS)
+    assert len(drawn) == len(SPECS)
+    by_ids = {tuple(layer["ids"]): layer for layer in drawn.values()}
+    for layer_id, spec in SPECS.items():
+        layer = by_ids[tuple(sorted(expected_ids(layer_id)))]
+        if spec.geometry == "district":
+            assert layer["polygons"] == len(layer["ids"]) and layer["markers"] == 0
+        else:
+            assert layer["markers"] == len(layer["ids"]) and layer["polygons"] == 0
+    state = browser.execute_script("""
+        const map = document.querySelector('.folium-map');
+        return {scale: !!map.querySelector('.leaflet-control-scale'),
+                fullscreen: !!map.querySelector('.leaflet-control-zoom-fullscreen'),
+                search: !!map.querySelector('.leaflet-control-search input'),
+                filter: map.querySelectorAll('.atlas-filter select').length,
+                legend: map.querySelector('.atlas-legend').textContent,
+                clusters: map.querySelectorAll('.marker-cluster').length};
+    """)
+    assert state["scale"] and state["fullscreen"] and state["search"] and state["filter"] == 2
+    assert state["clusters"] >= 1
+    for spec in SPECS.values():
+        assert (spec.legend["en"] in state["legend"]) == spec.visible
+    assert_offline_and_clean(browser)
+
+
+def toggle_layers(browser, map_element, titles: list[str]) -> None:
+    """Tick or untick layers in the (collapsed) layer control as a user does: hover, click."""
+    ActionChains(browser).move_to_element(browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers")).perform()
+    for label in browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers label"):
+        if any(label.text.startswith(title) for title in titles):
+            label.find_element(By.TAG_NAME, "input").click()
+    ActionChains(browser).move_to_element_with_offset(map_element, 0, 250).perform()  # collapse it again
+    time.sleep(0.3)
+
+
+def click_feature(browser, map_element, feature_id: str) -> str:
+    """Centre the map on a feature, click it with the mouse, return the popup's text."""
+    browser.execute_script("""
+        const map = Object.values(window).find(v => v instanceof L.Map);
+        for (const value of Object.values(window)) {
+          if (!(value instanceof L.GeoJSON)) continue;
+          const layer = value.getLayers().find(l => l.feature.id === arguments[0]);
+          if (layer) { map.setView(layer.getLatLng(), 9, {animate: false}); return; }
+        }
+    """, feature_id)
+    time.sleep(0.3)
+    ActionChains(browser).move_to_element(map_element).click().perform()
+    time.sleep(0.3)
+    return browser.execute_script(
+        "const p = document.querySelector('.leaflet-popup-content'); return p ? p.textContent : null;")
+
+
+def test_clicking_a_marker_opens_its_figures(out, browser):
+    map_element = open_map(browser, out / "atlas.html")
+    toggle_layers(browser, map_element, ["All places", "Good-air days"])
+    labels = dict(browser.execute_script(LAYER_CONTROL_JS))
+    assert labels["All places · 全部地点"] is False and labels["Good-air days per year · 空气质量优良天数"] is True
+    popup = click_feature(browser, map_element, "kaizhou-good-air-days-2023")
+    assert popup is not None, "no popup opened"
+    assert "Kaizhou District" in popup and "开州区" in popup
+    assert "335 days" in popup and "2023" in popup and "China Carbon Credit Platform" in popup
+    assert "batch" in popup  # its designations, with batch and year
+    assert_offline_and_clean(browser)
+
+
+def test_place_in_url_hash_opens_its_popup(out, browser):
+    browser.get((out / "atlas.html").as_uri() + "#place=jinyun-mountain")
+    time.sleep(1.0)
+    popup = browser.execute_script(
+        "const p = document.querySelector('.leaflet-popup-content'); return p ? p.textContent : null;")
+    assert popup and "Jinyun Mountain" in popup and "7,600 hectares" in popup
+    assert_offline_and_clean(browser)
+
+
+def test_filter_by_batch_hides_other_batches(out, browser):
+    open_map(browser, out / "atlas.html")
+    select = browser.find_element(By.CSS_SELECTOR, ".atlas-filter select[name=batch]")
+    select.find_element(By.CSS_SELECTOR, "option[value='5']").click()
+    shown = {tuple(layer["ids"]) for layer in browser.execute_script(GEOJSON_LAYERS_JS).values()}
+    for layer_id, spec in SPECS.items():
+        ids = expected_ids(layer_id)
+        if spec.draw == "designations":
+            ids = {i for i in ids if ATLAS.designations[i].batch == 5}
+        assert tuple(sorted(ids)) in shown, layer_id
+    select.find_element(By.CSS_SELECTOR, "option[value='unknown']").click()
+    shown = {tuple(layer["ids"]) for layer in browser.execute_script(GEOJSON_LAYERS_JS).values()}
+    unknown = {i for i in expected_ids("national-two-mountains-bases") if ATLAS.designations[i].batch is None}
+    assert unknown and tuple(sorted(unknown)) in shown
+    assert_offline_and_clean(browser)
+
+
+XSS_PLACES = dict(zip(("jinyun-mountain", "guangyang-island", "wushan"), XSS_NAMES))
+
+
+@pytest.fixture(scope="module")
+def xss_out(tmp_path_factory):
+    root = tmp_path_factory.mktemp("xss")
+    seeds = copy_seeds(root / "seeds")
+
+    def rename(entries):
+        for entry in entries:
+            if entry["id"] in XSS_PLACES:
+                entry["name_en"] = XSS_PLACES[entry["id"]]
+                entry["aliases"] = [*entry.get("aliases", []), XSS_PLACES[entry["id"]]]
+    edit_seed(seeds, "places", rename)
+    out = root / "output"
+    result = render("--seeds", str(seeds), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_xss_names_are_escaped_in_the_page(xss_out):
+    html = (xss_out / "atlas.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html
+    assert "<img src=x onerror=alert(1)>" not in html
+    frame = pyogrio.read_dataframe(xss_out / "geojson" / "places.geojson")
+    assert set(XSS_NAMES) <= set(frame["name_en"])  # the exports keep the data as it is
+
+
+def test_xss_names_show_as_text_in_the_browser(xss_out, browser):
+    for place_id, name in XSS_PLACES.items():
+        browser.get((xss_out / "atlas.html").as_uri() + f"#place={place_id}")
+        time.sleep(1.0)
+        heading = browser.execute_script(
+            "const h = document.querySelector('.leaflet-popup-content h4'); return h ? h.textContent : null;")
+        assert heading is not None and heading.startswith(name)
+        assert browser.execute_script("return document.querySelectorAll('img[src=x], .leaflet-popup script').length") == 0
+        with pytest.raises(NoAlertPresentException):
+            browser.switch_to.alert.text
+        assert_offline_and_clean(browser)
