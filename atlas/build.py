@@ -30,6 +30,8 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     from .geocode import geocode_atlas
     from .layers import build_layers, load_layer_specs
     from .load import default_seeds_dir, load_atlas
+    from .overview import write_overview
+    from .pages import write_pages
     from .render import write_map
 
     seeds = Path(seeds) if seeds is not None else default_seeds_dir()
@@ -44,6 +46,8 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     with staged_directory(out) as stage:
         written = [write_map(layers, atlas, simplified_boundaries(atlas.districts), stage / "atlas.html", tiles)]
         written += write_exports(layers, atlas, located, stage)
+        written += write_pages(atlas, located, full, stage)
+        written += write_overview(atlas, located, simplified_boundaries(atlas.districts), stage)
         files = [p.relative_to(stage) for p in written]
     counts = {layer.spec.id: len(layer.frame) for layer in layers}
     return Rendered(Path(out), files, run.warnings, counts)
