@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 LEVELS = ("international", "national", "municipal")
 PRECISIONS = ("site", "area", "district")
@@ -128,10 +129,23 @@ class Atlas:
     metrics: dict[str, Metric] = field(default_factory=dict)
 
     def designations_of(self, place_id: str) -> list[Designation]:
-        return [d for d in self.designations.values() if d.place == place_id]
+        """The place's designations, in seed order."""
+        return self._by_place[0].get(place_id, [])
 
     def metrics_of(self, place_id: str) -> list[Metric]:
-        return [m for m in self.metrics.values() if m.place == place_id]
+        """The place's figures, in seed order."""
+        return self._by_place[1].get(place_id, [])
+
+    @cached_property
+    def _by_place(self) -> tuple[dict[str, list[Designation]], dict[str, list[Metric]]]:
+        """Designations and metrics grouped by place once, so per-place look-ups stay O(1)."""
+        designations: dict[str, list[Designation]] = {}
+        metrics: dict[str, list[Metric]] = {}
+        for d in self.designations.values():
+            designations.setdefault(d.place, []).append(d)
+        for m in self.metrics.values():
+            metrics.setdefault(m.place, []).append(m)
+        return designations, metrics
 
     def summary(self) -> dict[str, int]:
         return {

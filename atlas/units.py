@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 # Base unit per kind of quantity, and the suffix exports put in field names (DESIGN.md).
@@ -27,11 +27,11 @@ QUALIFIERS = (
     "above", "below", "less than", "up to", "at least", "surpassed", "steadily above",
 )
 
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twenty": 20, "hundred": 100,
 }
-_NUMBER = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+_NUMBER = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + r")"
 _QUALIFIER = r"(?:(?P<qualifier>" + "|".join(sorted(QUALIFIERS, key=len, reverse=True)) + r")\s+)?"
 _STATED = re.compile(r"^\s*" + _QUALIFIER + _NUMBER + r"\s*(?P<rest>.*?)\s*$", re.IGNORECASE)
 
@@ -78,16 +78,27 @@ def _kind(quantity) -> str:
     raise UnitError(f"no base unit for quantities of dimension {dims}")
 
 
-def normalise(value: float, unit: str) -> Normalised:
-    """Convert `value` `unit` (a pint expression such as 'billion yuan') to its base unit."""
+@lru_cache(maxsize=4096)
+def _conversion(unit: str) -> tuple[float, str]:
+    """How one `unit` converts to its base unit: (factor, kind). Cached, because pint parses a
+    unit in tens of microseconds and a large atlas names the same few units many times."""
     try:
-        quantity = registry().Quantity(value, unit)
+        quantity = registry().Quantity(1.0, unit)
         kind = _kind(quantity)
-        converted = float(quantity.to(BASE_UNITS[kind][0]).magnitude)
+        return float(quantity.to(BASE_UNITS[kind][0]).magnitude), kind
     except UnitError:
         raise
     except Exception as exc:  # pint's parser raises many error types on arbitrary text
         raise UnitError(f"unknown unit {unit!r}") from exc
+
+
+def normalise(value: float, unit: str) -> Normalised:
+    """Convert `value` `unit` (a pint expression such as 'billion yuan') to its base unit.
+
+    Every unit the atlas knows is a plain multiple of its base unit (no offsets as for
+    temperatures), so converting is multiplying by the unit's factor."""
+    factor, kind = _conversion(unit)
+    converted = value * factor
     if not math.isfinite(converted):
         raise UnitError(f"{value} {unit} is not a finite quantity")
     return Normalised(round(converted, 6), BASE_UNITS[kind][0], kind)
@@ -112,7 +123,7 @@ def parse_stated(text: str) -> Stated:
     if not match:
         raise UnitError(f"no number in {text!r}")
     raw = match["number"].lower()
-    value = float(_NUMBER_WORDS[raw]) if raw in _NUMBER_WORDS else float(raw.replace(",", ""))
+    value = float(NUMBER_WORDS[raw]) if raw in NUMBER_WORDS else float(raw.replace(",", ""))
     words = match["rest"].replace("-", " ").split()
     qualifier = match["qualifier"].lower() if match["qualifier"] else None
     scale = []
