@@ -16,6 +16,7 @@ COMMANDS = {
     "validate": "Load and check the seed data; print a summary.",
     "geocode": "Locate every place (WGS84) and check it lies in its district.",
     "render": "Write the offline map and the GeoJSON / GeoPackage / CSV exports.",
+    "ingest": "Read a new article into a review file of candidates; --accept merges a reviewed one.",
 }
 
 

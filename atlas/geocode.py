@@ -199,7 +199,7 @@ def normalise(name: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
 
 
-def _name_index(places: Iterable[Place]) -> dict[str, str]:
+def name_index(places: Iterable[Place]) -> dict[str, str]:
     """Normalised name -> place id; a name shared by two places is an input error."""
     index: dict[str, str] = {}
     problems = []
@@ -224,7 +224,7 @@ class GazetteerGeocoder:
     def __init__(self, atlas: Atlas, gazetteer: Gazetteer, boundaries: gpd.GeoDataFrame):
         self.atlas = atlas
         self.gazetteer = gazetteer
-        self._index = _name_index(atlas.places.values())
+        self._index = name_index(atlas.places.values())
         self._areas = dict(zip(boundaries["code"], boundaries.geometry))
         self._labels = {c: Point(x, y) for c, x, y in zip(boundaries["code"], boundaries["rep_lon"],
                                                           boundaries["rep_lat"])}

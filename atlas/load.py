@@ -113,7 +113,8 @@ SCHEMAS: dict[str, dict[str, Field]] = {
 ID_FIELD = {name: ("code" if name == "districts" else "id") for name in SCHEMAS}
 
 
-def _entry_name(kind: str, index: int, entry: Any) -> str:
+def entry_name(kind: str, index: int, entry: Any) -> str:
+    """How problems name an entry: `places[jinyun-mountain]`, or its position when it has no id."""
     key = ID_FIELD[kind]
     ident = entry.get(key) if isinstance(entry, dict) else None
     return f"{kind}[{ident}]" if isinstance(ident, (str, int)) and not isinstance(ident, bool) else f"{kind}[{index}]"
@@ -145,7 +146,7 @@ def _read_file(seeds: Path, kind: str, problems: list[Problem]) -> list[tuple[No
     out = Collector(label)
     sound, seen = [], {}
     for index, entry in enumerate(entries):
-        name = _entry_name(kind, index, entry)
+        name = entry_name(kind, index, entry)
         if not check_entry(SCHEMAS[kind], entry, name, out):
             continue
         ident = entry[ID_FIELD[kind]]
