@@ -29,7 +29,7 @@ CRS = "EPSG:4326"
 COORD_DECIMALS = 6
 # Coverage-simplification tolerance for the web map, in degrees (~200 m at 30°N; the largest shift
 # of a border is ~350 m): under a pixel or two up to zoom 9, and the whole city fits a screen at
-# zoom 7-8. Zoomed further in, the full-resolution layer is there. See `simplified_boundaries`.
+# zoom 7-8. The exports keep the full resolution. See `simplified_boundaries`.
 WEB_TOLERANCE_DEG = 0.002
 # Where to stop the inverse iteration: 1e-7° is about 1 cm, far below the data's own precision.
 INVERSE_TOLERANCE_DEG = 1e-7

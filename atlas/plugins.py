@@ -6,8 +6,17 @@ Data reaches the page only as JSON (`tojson` escapes <, > and &) and is put into
 
 from __future__ import annotations
 
+import json
+
 from branca.element import MacroElement
 from jinja2 import Template
+
+
+def script_json(data) -> str:
+    """JSON to paste into a <script>: compact, sorted, and with <, > and & escaped so no
+    string from the data can close the script element."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 class Legend(MacroElement):
@@ -90,9 +99,12 @@ class DesignationFilter(MacroElement):
   const choices = {{ this.choices | tojson }};
   const labels = {{ this.labels | tojson }};
   const selected = {batch: "", year: ""};
+  const keys = {batch: "b", year: "y"};  // the short property names of the map's features
   function keep(props) {
-    return Object.entries(selected).every(([key, want]) =>
-      want === "" || String(props[key] === null || props[key] === undefined ? "unknown" : props[key]) === want);
+    return Object.entries(selected).every(([key, want]) => {
+      const value = props[keys[key]];
+      return want === "" || String(value === null || value === undefined ? "unknown" : value) === want;
+    });
   }
   function apply() {
     groups.forEach((group, i) => originals[i].forEach(layer => {
@@ -135,12 +147,171 @@ class DesignationFilter(MacroElement):
         self.labels = labels
 
 
+class Popups(MacroElement):
+    """Popups and tooltips of every layer, built in the browser from one table of texts.
+
+    A place drawn by several layers has its names, designations and figures in the page once
+    (`render.popup_table` gives the table's shape), not once per feature. Texts enter the DOM
+    through `textContent` only. `bindings`: [{"layer": <JS name of a GeoJson>, "kind": "place"
+    or "district", "fields": the tooltip's fields}]; `popup(kind, key)` is public for other plugins.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function() {
+  const data = {{ this.data }};
+  function add(parent, tag, text, className) {
+    const element = document.createElement(tag);
+    if (text !== undefined && text !== null) element.textContent = text;
+    if (className) element.className = className;
+    if (parent) parent.appendChild(element);
+    return element;
+  }
+  function bilingual(pair) { return pair.filter(Boolean).join(" \u00b7 "); }
+  function cite(parent, ids, order) {
+    if (!ids.length) return;
+    add(parent, "sup", ids.map(i => {
+      if (!order.includes(i)) order.push(i);
+      return "[" + (order.indexOf(i) + 1) + "]";
+    }).join(""));
+  }
+  function place(id) {
+    const entry = data.places[id];
+    const box = add(null, "div", null, "atlas-popup");
+    add(box, "h4", bilingual(entry.n));
+    add(box, "p", entry.k + " \u00b7 " + bilingual(entry.d));
+    const order = [];
+    if (entry.g.length) {
+      add(box, "b", "Designations 命名");
+      const list = add(box, "ul");
+      for (const [en, zh, level, batch, year, sources] of entry.g) {
+        const facts = [level, batch ? "batch " + batch : "batch unknown", year ? String(year) : "year unknown"];
+        cite(add(list, "li", bilingual([en, zh]) + " (" + facts.join(", ") + ")"), sources, order);
+      }
+    }
+    if (entry.f.length) {
+      add(box, "b", "Figures 指标");
+      const table = add(box, "table");
+      for (const [label, text, sources] of entry.f) {
+        const row = add(table, "tr");
+        add(row, "td", label);
+        cite(add(row, "td", text), sources, order);
+      }
+    }
+    if (order.length) {
+      const notes = add(box, "ol", null, "atlas-sources");
+      for (const i of order) add(notes, "li", data.sources[i]);
+    }
+    return box;
+  }
+  function district(code) {
+    const entry = data.districts[code];
+    const box = add(null, "div", null, "atlas-popup");
+    add(box, "h4", bilingual(entry.n));
+    const [all, national, municipal, international] = entry.c;
+    add(box, "p", code + " \u00b7 " + all + " designations 命名 (" + national + " national, " + municipal
+        + " municipal, " + international + " international)");
+    if (entry.p.length) {
+      const list = add(box, "ul");
+      for (const [en, zh, count] of entry.p) add(list, "li", bilingual([en, zh]) + ": " + count);
+    }
+    return box;
+  }
+  function popup(kind, key) { return kind === "district" ? district(key) : place(key); }
+  function tooltip(kind, fields, props) {
+    const names = (kind === "district" ? data.districts : data.places)[props.p].n;
+    let extra = 0;
+    const parts = fields.map(f => f === "name_en" ? names[0] : f === "name_zh" ? names[1] : props.t[extra++]);
+    return add(null, "span", parts.filter(v => v !== null && v !== undefined && v !== "").join(" \u00b7 "));
+  }
+  {%- for b in this.bindings %}
+  {{ b.layer }}.bindPopup(l => popup({{ b.kind | tojson }}, l.feature.properties.p), {maxWidth: 420});
+  {{ b.layer }}.bindTooltip(l => tooltip({{ b.kind | tojson }}, {{ b.fields | tojson }}, l.feature.properties),
+                            {sticky: true});
+  {%- endfor %}
+  return {popup: popup};
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, data: dict, bindings: list[dict]):
+        super().__init__()
+        self._name = "Popups"
+        self.data = script_json(data)
+        self.bindings = bindings
+
+
+class DistrictShapes(MacroElement):
+    """The web map's district polygons, once per page, however many layers draw them.
+
+    `shapes`: code -> polygons -> rings -> a flat list of integers: the first vertex in units
+    of 10^-decimals degrees, then the differences from each vertex to the next. Neighbouring
+    vertices of a simplified border differ in the last few digits only, so this takes a third
+    of the bytes of GeoJSON coordinates. `geometry(code)` gives the GeoJSON MultiPolygon.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function() {
+  const shapes = {{ this.shapes }};
+  const scale = {{ this.scale }};
+  const decoded = {};
+  function ring(deltas) {
+    const out = [];
+    let x = 0, y = 0;
+    for (let i = 0; i < deltas.length; i += 2) {
+      x += deltas[i];
+      y += deltas[i + 1];
+      out.push([x / scale, y / scale]);
+    }
+    return out;
+  }
+  function geometry(code) {
+    if (!decoded[code]) decoded[code] = {type: "MultiPolygon", coordinates: shapes[code].map(p => p.map(ring))};
+    return decoded[code];
+  }
+  return {geometry: geometry};
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, shapes: dict[str, list[list[list[int]]]], decimals: int):
+        super().__init__()
+        self._name = "DistrictShapes"
+        self.shapes = script_json(shapes)
+        self.scale = 10 ** decimals
+
+
+class DistrictLayer(MacroElement):
+    """A Leaflet GeoJSON layer of district polygons whose geometry comes from `DistrictShapes`.
+
+    `features`: GeoJSON features without geometry, each naming its district in
+    `properties.d`; `on_each_feature`: JS function(feature, layer) that styles a feature.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.geoJson(null, {onEachFeature: {{ this.on_each_feature }}});
+{{ this.get_name() }}.addData({{ this.features }}.map(
+  f => Object.assign(f, {geometry: {{ this.shapes }}.geometry(f.properties.d)})));
+{{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self, features: list[dict], shapes: str, on_each_feature: str):
+        super().__init__()
+        self._name = "DistrictLayer"
+        self.features = script_json(features)
+        self.shapes = shapes
+        self.on_each_feature = on_each_feature
+
+
 class PlaceFromHash(MacroElement):
     """Centres the map on a place named in the URL, e.g. `atlas.html#place=jinyun-mountain`,
     and opens its popup; follows later changes of the hash too.
 
-    The popup opens from the layer that holds the places, at the place's point, so it shows
-    even while the marker sits in a cluster (many places share their district's point).
+    The popup opens on the map at the place's point, not on its marker, so it shows even
+    while the marker sits in a cluster (many places share their district's point).
     """
 
     _template = Template("""
@@ -152,14 +323,10 @@ class PlaceFromHash(MacroElement):
     const match = /^#place=([^&]+)/.exec(window.location.hash);
     if (!match) return;
     const id = decodeURIComponent(match[1]);
-    const layer = index.getLayers().find(l => l.feature.properties.place_id === id);
+    const layer = index.getLayers().find(l => l.feature.properties.p === id);
     if (!layer) return;
     map.setView(layer.getLatLng(), Math.max(map.getZoom(), {{ this.zoom }}), {animate: false});
-    // A clustered marker is off the map, so Leaflet cannot open its own popup: open a copy.
-    const bound = index.getPopup();
-    const content = bound.getContent();
-    L.popup(bound.options).setLatLng(layer.getLatLng())
-      .setContent(typeof content === "function" ? content(layer) : content).openOn(map);
+    L.popup({maxWidth: 420}).setLatLng(layer.getLatLng()).setContent({{ this.popups }}.popup("place", id)).openOn(map);
   }
   window.addEventListener("hashchange", show);
   window.addEventListener("load", show);  // after the page's own fit to Chongqing
@@ -167,8 +334,9 @@ class PlaceFromHash(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, layer: str, zoom: int = 11):
+    def __init__(self, layer: str, popups: str, zoom: int = 11):
         super().__init__()
         self._name = "PlaceFromHash"
         self.layer = layer
+        self.popups = popups
         self.zoom = zoom

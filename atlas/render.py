@@ -15,7 +15,9 @@ from typing import Any, Iterable, Mapping
 from .layers import Layer, colour_for, district_counts, largest_value, legend_entries, metric_field, radius_for
 from .model import Atlas, Metric, Place
 
-WEB_DECIMALS = 5  # ~1 m: plenty for a city-wide web map, and a third fewer bytes than 6+
+POINT_DECIMALS = 5  # ~1 m: as exact as any site in the gazetteer, a sixth fewer bytes than 6
+POLYGON_DECIMALS = 4  # ~10 m: finer than the web boundaries' simplification (~200 m)
+NAME_FIELDS = ("name_en", "name_zh")  # tooltip fields the page reads from its popup table
 UNIT_SYMBOLS = {"hectare": "ha", "kilowatt": "kW", "tonne": "t"}
 TILES = {  # providers that need no API key
     "osm": "OpenStreetMap.Mapnik",
@@ -29,60 +31,9 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def _bilingual(en: str | None, zh: str | None) -> str:
-    return escape(" · ".join(t for t in (en, zh) if t))
-
-
 def _source_label(atlas: Atlas, source_id: str) -> str:
     source = atlas.sources[source_id]
     return f"{source.outlet}: {source.title}" + (f" ({source.date})" if source.date else "")
-
-
-class _Notes:
-    """Numbers each cited source once per popup, so a long title is printed once, not per row."""
-
-    def __init__(self, atlas: Atlas):
-        self.atlas = atlas
-        self.order: list[str] = []
-
-    def cite(self, source_ids: Iterable[str]) -> str:
-        marks = []
-        for source_id in source_ids:
-            if source_id not in self.order:
-                self.order.append(source_id)
-            marks.append(f"[{self.order.index(source_id) + 1}]")
-        return f"<sup>{''.join(marks)}</sup>"
-
-    def html(self) -> str:
-        items = "".join(f"<li>{escape(_source_label(self.atlas, s))}</li>" for s in self.order)
-        return f"<ol class='atlas-sources'>{items}</ol>" if items else ""
-
-
-def place_popup(place: Place, atlas: Atlas) -> str:
-    """Popup HTML for a place: names, district, every designation and every figure, each with
-    numbered sources listed at the foot."""
-    district = atlas.districts[place.district]
-    notes = _Notes(atlas)
-    parts = [f"<div class='atlas-popup'><h4>{_bilingual(place.name_en, place.name_zh)}</h4>",
-             f"<p>{escape(place.kind)} · {_bilingual(district.name_en, district.name_zh)}</p>"]
-    designations = atlas.designations_of(place.id)
-    if designations:
-        parts.append("<b>Designations 命名</b><ul>")
-        for d in designations:
-            programme = atlas.programmes[d.programme]
-            facts = [d.level, f"batch {d.batch}" if d.batch else "batch unknown",
-                     str(d.year) if d.year else "year unknown"]
-            parts.append(f"<li>{_bilingual(programme.name_en, programme.name_zh)} "
-                         f"({escape(', '.join(facts))}){notes.cite(d.sources())}</li>")
-        parts.append("</ul>")
-    metrics = atlas.metrics_of(place.id)
-    if metrics:
-        parts.append("<b>Figures 指标</b><table>")
-        for m in metrics:
-            parts.append(f"<tr><td>{escape(m.key.replace('_', ' '))}</td>"
-                         f"<td>{escape(_figure_text(m))}{notes.cite([m.evidence.source])}</td></tr>")
-        parts.append("</table>")
-    return "".join(parts) + notes.html() + "</div>"
 
 
 def _figure_text(m: Metric) -> str:
@@ -96,23 +47,45 @@ def _figure_text(m: Metric) -> str:
     return text + (f", {m.year}" if m.year else "") + (f"; {m.note}" if m.note else "")
 
 
-def district_popup(code: str, atlas: Atlas, counts: Mapping[str, int]) -> str:
-    district = atlas.districts[code]
-    places = [p for p in atlas.places.values() if p.district == code and atlas.designations_of(p.id)]
-    lines = "".join(f"<li>{_bilingual(p.name_en, p.name_zh)}: {len(atlas.designations_of(p.id))}</li>"
-                    for p in places)
-    return (f"<div class='atlas-popup'><h4>{_bilingual(district.name_en, district.name_zh)}</h4>"
-            f"<p>{escape(code)} · {counts['designations']} designations 命名 "
-            f"({counts['national_designations']} national, {counts['municipal_designations']} municipal, "
-            f"{counts['international_designations']} international)</p>"
-            + (f"<ul>{lines}</ul>" if lines else "") + "</div>")
+def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable[str]) -> dict:
+    """What popups and tooltips show, once per place and district however many layers draw them.
 
+    Compact on purpose (it is most of a large map's bytes): `sources` is a list of labels that
+    entries cite by index; a place is {n: [en, zh], k: kind, d: [district en, zh],
+    g: [[programme en, zh, level, batch, year, [source...]]], f: [[label, text, [source...]]]};
+    a district is {n: [en, zh], c: [all, national, municipal, international], p: [[en, zh, count]]}.
+    The strings stay raw: the page puts them into the DOM as text, never as markup.
+    """
+    sources: dict[str, int] = {}
 
-def _round(geometry, decimals: int = WEB_DECIMALS):
-    import numpy as np
-    import shapely
+    def cite(ids: Iterable[str]) -> list[int]:
+        return [sources.setdefault(s, len(sources)) for s in ids]
 
-    return shapely.transform(geometry, lambda xy: np.round(xy, decimals))
+    places = {}
+    for place_id in sorted(set(place_ids)):
+        place = atlas.places[place_id]
+        district = atlas.districts[place.district]
+        places[place_id] = {
+            "n": [place.name_en, place.name_zh], "k": place.kind, "d": [district.name_en, district.name_zh],
+            "g": [[atlas.programmes[d.programme].name_en, atlas.programmes[d.programme].name_zh, d.level,
+                   d.batch, d.year, cite(d.sources())] for d in atlas.designations_of(place_id)],
+            "f": [[m.key.replace("_", " "), _figure_text(m), cite([m.evidence.source])]
+                  for m in atlas.metrics_of(place_id)],
+        }
+    counts = district_counts(atlas)
+    held: dict[str, list] = {}
+    for place in sorted(atlas.places.values(), key=lambda p: p.id):
+        if atlas.designations_of(place.id):
+            held.setdefault(place.district, []).append(
+                [place.name_en, place.name_zh, len(atlas.designations_of(place.id))])
+    districts = {}
+    for code in sorted(set(district_codes)):
+        district, count = atlas.districts[code], counts[code]
+        districts[code] = {"n": [district.name_en, district.name_zh],
+                           "c": [count["designations"]] + [count[f"{level}_designations"] for level in
+                                                           ("national", "municipal", "international")],
+                           "p": held.get(code, [])}
+    return {"sources": [_source_label(atlas, s) for s in sources], "places": places, "districts": districts}
 
 
 def _text(value: Any) -> str:
@@ -123,57 +96,76 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def web_features(layer: Layer, atlas: Atlas, web_districts, popups: dict[str, str]) -> list[dict]:
-    """The layer's features as the map needs them: lighter geometry, only the properties drawn,
-    every string escaped. `popups` caches popup HTML by place id or district code."""
-    import shapely
+def web_features(layer: Layer, atlas: Atlas) -> list[dict]:
+    """The layer's features as the map draws them: points, or district polygons left for
+    `DistrictShapes` to fill in, and a few short properties.
+
+    Names and popups are not here but in the page's one `popup_table`, keyed by `p` (place id
+    or district code). `b` / `y`: batch and year, for the filter; `c`: fill colour; `r`: radius
+    of a proportional symbol; `t`: the tooltip fields other than names; `s`: names to search;
+    `d`: the district whose polygon a feature is.
+    """
     from pandas import NA  # the missing value to_dict() keeps for nullable integer columns
 
     spec = layer.spec
-    shapes = web_districts.set_index("code").geometry if spec.geometry == "district" else None
-    counts = district_counts(atlas) if spec.draw == "districts" else None
+    frame = layer.frame
     field, largest = metric_field(layer), largest_value(layer)
+    wanted = {"id", "place_id", "district_code", "batch", "year", spec.style.get("by"), field, *spec.tooltip}
+    columns = [c for c in frame.columns if c in wanted]
+    rows = frame[columns].to_dict("records")
+    extra_tooltip = [f for f in spec.tooltip if f not in NAME_FIELDS]
     features = []
-    for row, geometry in zip(layer.frame.to_dict("records"), layer.frame.geometry):
-        row = {k: (None if v is None or (isinstance(v, float) and v != v) or v is NA else v) for k, v in row.items()
-               if k != "geometry"}
-        if spec.draw == "districts":
-            key = row["district_code"]
-            popup = popups.setdefault(key, district_popup(key, atlas, counts[key]))
-        else:
-            key = row["place_id"]
-            popup = popups.setdefault(key, place_popup(atlas.places[key], atlas))
-            names = atlas.places[key].names()
-        style = {"fill": colour_for(spec, row)}
+    for row, geometry in zip(rows, frame.geometry):
+        row = {k: (None if v is None or v is NA or (isinstance(v, float) and v != v) else v) for k, v in row.items()}
+        key = row["district_code"] if spec.draw == "districts" else row["place_id"]
+        properties = {"p": key, "c": colour_for(spec, row)}
+        if spec.draw == "designations":
+            properties.update(b=row["batch"], y=row["year"])
         if largest is not None:
-            style["radius"] = round(radius_for(row[field], largest, spec.style.get("radius", 20)), 2)
-        geometry = shapes[row["district_code"]] if shapes is not None else geometry
-        properties = {
-            "id": row["id"], "place_id": row.get("place_id"),
-            "batch": row.get("batch"), "year": row.get("year"),
-            "tooltip": escape(" · ".join(_text(row.get(f)) for f in spec.tooltip)),
-            "popup": popup, **style,
-        }
+            properties["r"] = round(radius_for(row[field], largest, spec.style.get("radius", 20)), 2)
+        if extra_tooltip:
+            properties["t"] = [_text(row.get(f)) for f in extra_tooltip]
         if spec.search:
-            properties["search"] = escape(" / ".join(names))
-        features.append({"type": "Feature", "id": row["id"], "properties": properties,
-                         "geometry": json.loads(shapely.to_geojson(_round(geometry)))})
+            properties["s"] = escape(" / ".join(atlas.places[key].names()))  # leaflet-search shows it as HTML
+        if spec.geometry == "district":
+            properties["d"] = row["district_code"]
+        feature = {"type": "Feature", "id": row["id"], "properties": properties}
+        if spec.geometry == "point":
+            feature["geometry"] = {"type": "Point", "coordinates": [round(geometry.x, POINT_DECIMALS),
+                                                                    round(geometry.y, POINT_DECIMALS)]}
+        features.append(feature)
     return features
 
 
-def _style_function(spec):
+def encode_shape(geometry, decimals: int = POLYGON_DECIMALS) -> list[list[list[int]]]:
+    """A (multi)polygon for `DistrictShapes`: polygons -> rings -> [x0, y0, dx1, dy1, ...] in
+    units of 10^-decimals degrees, vertices that round onto the previous one left out."""
+    import numpy as np
+    import shapely
+
+    polygons = []
+    for part in shapely.get_parts(geometry):
+        rings = []
+        for ring in (part.exterior, *part.interiors):
+            xy = np.rint(np.asarray(ring.coords) * 10 ** decimals).astype(np.int64)
+            deltas = np.vstack([xy[:1], np.diff(xy, axis=0)])
+            keep = deltas.any(axis=1)
+            keep[0] = True
+            rings.append(deltas[keep].ravel().tolist())
+        polygons.append(rings)
+    return polygons
+
+
+def _on_each_feature(spec) -> str:
+    """Leaflet style of one feature: the layer's stroke, the feature's own fill and radius."""
     base = {"color": spec.style.get("color", "#333"), "weight": spec.style.get("weight", 1),
-            "fillOpacity": spec.style.get("fill_opacity", 0.5), "opacity": 1}
+            "fillOpacity": spec.style.get("fill_opacity", 0.5), "opacity": 1, "fill": True}
     if "dash_array" in spec.style:
         base["dashArray"] = spec.style["dash_array"]
-
-    def style(feature):
-        props = feature["properties"]
-        extra = {"fillColor": props["fill"]}
-        if "radius" in props:
-            extra["radius"] = props["radius"]
-        return {**base, **extra}
-    return style
+    return ("function(feature, layer) {"
+            f" const style = Object.assign({json.dumps(base, sort_keys=True)}, {{fillColor: feature.properties.c}});"
+            " if (feature.properties.r !== undefined) style.radius = feature.properties.r;"
+            " layer.setStyle(style); }")
 
 
 def _legend_items(layer: Layer) -> list[list[str]]:
@@ -207,7 +199,9 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
     from folium.map import FitBounds
     from folium.plugins import Fullscreen, GroupedLayerControl, MarkerCluster, Search
 
-    from .plugins import DesignationFilter, Legend, PlaceFromHash
+    from folium.utilities import JsCode
+
+    from .plugins import DesignationFilter, DistrictLayer, DistrictShapes, Legend, PlaceFromHash, Popups
 
     bounds = web_districts.total_bounds  # minx, miny, maxx, maxy
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
@@ -217,9 +211,9 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
         "<style>.atlas-popup h4{margin:0 0 4px}.atlas-popup ul{padding-left:16px;margin:2px 0}"
         ".atlas-popup td{padding:1px 4px;vertical-align:top}.atlas-popup{max-height:320px;overflow-y:auto}"
         ".atlas-sources{font-size:11px;color:#555;padding-left:18px;margin:4px 0 0}.leaflet-container{background:#dfe9f0}</style>"))
+    web_shapes = dict(zip(web_districts["code"], web_districts.geometry))
     groups: dict[str, list] = {}
-    legend, filtered, search_layer, index_name = [], [], None, None
-    popups: dict[str, str] = {}
+    legend, filtered, bindings, search_layer, index_name = [], [], [], None, None
     ids = itertools.count()
     for name in tiles:
         provider = providers.query_name(TILES[name])
@@ -227,28 +221,31 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
                                 name=f"{name} tiles (online)", overlay=True, show=True)
         tile.add_to(fmap)
         groups.setdefault("Basemaps (online) · 在线底图", []).append(tile)
+    codes = sorted({c for layer in layers if layer.spec.geometry == "district" for c in layer.frame["district_code"]})
+    if codes:  # before the layers, whose scripts read it
+        shapes = DistrictShapes({c: encode_shape(web_shapes[c]) for c in codes}, POLYGON_DECIMALS)
+        shapes.add_to(fmap)
+        _stable_ids(fmap.get_root(), ids)
     for layer in layers:
         spec = layer.spec
         group = folium.FeatureGroup(name=escape(f"{spec.title['en']} · {spec.title['zh']}"), show=spec.visible)
         group.add_to(fmap)
-        features = web_features(layer, atlas, web_districts, popups)
-        marker = None
-        if spec.geometry == "point":
-            marker = folium.CircleMarker(radius=spec.style.get("radius", 6))
-        geojson = folium.GeoJson(
-            {"type": "FeatureCollection", "features": features}, name=spec.id, marker=marker,
-            style_function=_style_function(spec), control=False,
-            tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-            popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420),
-        )
+        if spec.geometry == "district":
+            geojson = DistrictLayer(web_features(layer, atlas), shapes.get_name(), _on_each_feature(spec))
+        else:
+            geojson = folium.GeoJson({"type": "FeatureCollection", "features": web_features(layer, atlas)},
+                                     name=spec.id, marker=folium.CircleMarker(radius=spec.style.get("radius", 6)),
+                                     control=False, on_each_feature=JsCode(_on_each_feature(spec)))
         if spec.cluster:
             # No disableClusteringAtZoom: places sharing a district point then spiderfy.
-            cluster = MarkerCluster(control=False, options={"showCoverageOnHover": False})
+            cluster = MarkerCluster(control=False, options={"showCoverageOnHover": False, "chunkedLoading": True})
             cluster.add_to(group)
             geojson.add_to(cluster)
         else:
             geojson.add_to(group)
         _stable_ids(fmap.get_root(), ids)
+        bindings.append({"layer": geojson.get_name(), "kind": "district" if spec.draw == "districts" else "place",
+                         "fields": list(spec.tooltip)})
         if spec.search:
             search_layer = geojson
         if spec.draw == "places":
@@ -258,18 +255,23 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
         groups.setdefault(f"{spec.group['en']} · {spec.group['zh']}", []).append(group)
         legend.append({"layer": group.get_name(), "title": f"{spec.legend['en']} · {spec.legend['zh']}",
                        "items": _legend_items(layer)})
+    place_ids = {p for layer in layers if layer.spec.draw != "districts" for p in layer.frame.get("place_id", [])}
+    codes = {c for layer in layers if layer.spec.draw == "districts" for c in layer.frame["district_code"]}
+    popups = Popups(popup_table(atlas, place_ids, codes), bindings)
+    popups.add_to(fmap)
     _stable_ids(fmap.get_root(), ids)
-    GroupedLayerControl({escape(k): v for k, v in groups.items()}, exclusive_groups=False,
-                        collapsed=True).add_to(fmap)
+    control = GroupedLayerControl({escape(k): v for k, v in groups.items()}, exclusive_groups=False, collapsed=True)
+    control.layers_untoggle = sorted(control.layers_untoggle)  # folium keeps a set: order would vary by run
+    control.add_to(fmap)
     Legend(legend).add_to(fmap)
     if filtered:
         DesignationFilter([g.get_name() for g in filtered], _filter_choices(atlas),
                           {"batch": "Batch 批次", "year": "Year 年份", "all": "all 全部"}).add_to(fmap)
     if search_layer is not None:
-        Search(layer=search_layer, search_label="search", placeholder="Search places 搜索地点",
+        Search(layer=search_layer, search_label="s", placeholder="Search places 搜索地点",
                collapsed=False, search_zoom=11, position="topright").add_to(fmap)
     if index_name is not None:
-        PlaceFromHash(index_name).add_to(fmap)
+        PlaceFromHash(index_name, popups.get_name()).add_to(fmap)
     Fullscreen(position="topleft").add_to(fmap)
     fit = FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     fit.options["animate"] = False  # an animated first fit would swallow a view set from the URL hash
@@ -288,7 +290,7 @@ def _filter_choices(atlas: Atlas) -> dict[str, list[list[str]]]:
 
 def write_map(layers: list[Layer], atlas: Atlas, web_districts, path: Path, tiles: Iterable[str] = ()) -> Path:
     """Render the map to `path` as one self-contained HTML file (checked to load nothing remote)."""
-    from .assets import inline_assets, check_offline
+    from .assets import check_offline, inline_assets
 
     fmap = build_map(layers, atlas, web_districts, tiles)
     figure = inline_assets(fmap)
