@@ -257,6 +257,11 @@ def inline_assets(target: Element, *, lean: bool = True) -> Figure:
 _STYLE_FETCH = re.compile(r"""@import\b[^;]*|url\(\s*(?!['"]?(?:data:|#))['"]?[^'")]*""", re.IGNORECASE)
 
 
+# An inline script's body up to its end tag, as the HTML tokenizer finds it (`escape_for_tag`
+# keeps a body from holding its own end tag).
+_SCRIPT_BODY = re.compile(r"(<script\b[^>]*>).*?(</script\s*>)", re.IGNORECASE | re.DOTALL)
+
+
 class _ExternalRefs(HTMLParser):
     """Collects what a browser would fetch for scripts and styles (an HTML tokenizer, not a
     regex, because inlined code legitimately contains strings like '<script' and 'url(')."""
@@ -290,7 +295,7 @@ def check_offline(html: str) -> None:
     map tiles are data for Leaflet, not page assets, and are not checked (use tiles=None).
     """
     parser = _ExternalRefs()
-    parser.feed(html)
+    parser.feed(_SCRIPT_BODY.sub(r"\1\2", html))  # bodies are code, never fetched: skip megabytes
     parser.close()
     if parser.found:
         shown = "; ".join(ref[:120] for ref in parser.found[:5])

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from branca.element import MacroElement
+import folium
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 
@@ -19,7 +20,40 @@ def script_json(data) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-class Legend(MacroElement):
+class Literal(Element):
+    """Text put into the page as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class LiteralMacroElement(MacroElement):
+    """A MacroElement whose rendered header, html and script go into the page as literal text.
+
+    branca wraps each in a new `Element(template=text)`: it compiles the output as a Jinja
+    template and renders it again. For a script carrying data that is wrong twice over: a
+    name holding `{{ ... }}` would be evaluated, and lexing megabytes of JSON costs seconds.
+    """
+
+    def render(self, **kwargs):
+        figure = self.get_root()
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            macro = self._template.module.__dict__.get(part)
+            if macro is not None:
+                target.add_child(Literal(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class GeoJson(folium.GeoJson, LiteralMacroElement):
+    """folium's GeoJson, with its data put into the page literally (see `LiteralMacroElement`)."""
+
+
+class Legend(LiteralMacroElement):
     """One legend box listing, for every layer now on the map, its swatches.
 
     `entries`: [{"layer": <JS name of the FeatureGroup>, "title": str, "items": [[label, colour, shape]]}];
@@ -80,7 +114,7 @@ class Legend(MacroElement):
         self.entries = entries
 
 
-class DesignationFilter(MacroElement):
+class DesignationFilter(LiteralMacroElement):
     """Selects for designation batch and year that show only matching features of `layers`."""
 
     _template = Template("""
@@ -147,7 +181,7 @@ class DesignationFilter(MacroElement):
         self.labels = labels
 
 
-class Popups(MacroElement):
+class Popups(LiteralMacroElement):
     """Popups and tooltips of every layer, built in the browser from one table of texts.
 
     A place drawn by several layers has its names, designations and figures in the page once
@@ -241,7 +275,7 @@ var {{ this.get_name() }} = (function() {
         self.bindings = bindings
 
 
-class DistrictShapes(MacroElement):
+class DistrictShapes(LiteralMacroElement):
     """The web map's district polygons, once per page, however many layers draw them.
 
     `shapes`: code -> polygons -> rings -> a flat list of integers: the first vertex in units
@@ -282,7 +316,7 @@ var {{ this.get_name() }} = (function() {
         self.scale = 10 ** decimals
 
 
-class DistrictLayer(MacroElement):
+class DistrictLayer(LiteralMacroElement):
     """A Leaflet GeoJSON layer of district polygons whose geometry comes from `DistrictShapes`.
 
     `features`: GeoJSON features without geometry, each naming its district in
@@ -306,7 +340,7 @@ var {{ this.get_name() }} = L.geoJson(null, {onEachFeature: {{ this.on_each_feat
         self.on_each_feature = on_each_feature
 
 
-class PlaceFromHash(MacroElement):
+class PlaceFromHash(LiteralMacroElement):
     """Centres the map on a place named in the URL, e.g. `atlas.html#place=jinyun-mountain`,
     and opens its popup; follows later changes of the hash too.
 

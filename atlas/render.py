@@ -105,18 +105,16 @@ def web_features(layer: Layer, atlas: Atlas) -> list[dict]:
     of a proportional symbol; `t`: the tooltip fields other than names; `s`: names to search;
     `d`: the district whose polygon a feature is.
     """
-    from pandas import NA  # the missing value to_dict() keeps for nullable integer columns
-
     spec = layer.spec
     frame = layer.frame
     field, largest = metric_field(layer), largest_value(layer)
     wanted = {"id", "place_id", "district_code", "batch", "year", spec.style.get("by"), field, *spec.tooltip}
     columns = [c for c in frame.columns if c in wanted]
-    rows = frame[columns].to_dict("records")
+    values = (frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in columns)
+    rows = [dict(zip(columns, row)) for row in zip(*values)]  # plain values, None for missing
     extra_tooltip = [f for f in spec.tooltip if f not in NAME_FIELDS]
     features = []
     for row, geometry in zip(rows, frame.geometry):
-        row = {k: (None if v is None or v is NA or (isinstance(v, float) and v != v) else v) for k, v in row.items()}
         key = row["district_code"] if spec.draw == "districts" else row["place_id"]
         properties = {"p": key, "c": colour_for(spec, row)}
         if spec.draw == "designations":
@@ -201,7 +199,7 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
 
     from folium.utilities import JsCode
 
-    from .plugins import DesignationFilter, DistrictLayer, DistrictShapes, Legend, PlaceFromHash, Popups
+    from .plugins import DesignationFilter, DistrictLayer, DistrictShapes, GeoJson, Legend, PlaceFromHash, Popups
 
     bounds = web_districts.total_bounds  # minx, miny, maxx, maxy
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
@@ -221,7 +219,7 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
                                 name=f"{name} tiles (online)", overlay=True, show=True)
         tile.add_to(fmap)
         groups.setdefault("Basemaps (online) · 在线底图", []).append(tile)
-    codes = sorted({c for layer in layers if layer.spec.geometry == "district" for c in layer.frame["district_code"]})
+    codes = sorted({c for layer in layers if layer.spec.geometry == "district" for c in layer.frame.get("district_code", [])})
     if codes:  # before the layers, whose scripts read it
         shapes = DistrictShapes({c: encode_shape(web_shapes[c]) for c in codes}, POLYGON_DECIMALS)
         shapes.add_to(fmap)
@@ -233,7 +231,7 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
         if spec.geometry == "district":
             geojson = DistrictLayer(web_features(layer, atlas), shapes.get_name(), _on_each_feature(spec))
         else:
-            geojson = folium.GeoJson({"type": "FeatureCollection", "features": web_features(layer, atlas)},
+            geojson = GeoJson({"type": "FeatureCollection", "features": web_features(layer, atlas)},
                                      name=spec.id, marker=folium.CircleMarker(radius=spec.style.get("radius", 6)),
                                      control=False, on_each_feature=JsCode(_on_each_feature(spec)))
         if spec.cluster:
@@ -256,7 +254,7 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
         legend.append({"layer": group.get_name(), "title": f"{spec.legend['en']} · {spec.legend['zh']}",
                        "items": _legend_items(layer)})
     place_ids = {p for layer in layers if layer.spec.draw != "districts" for p in layer.frame.get("place_id", [])}
-    codes = {c for layer in layers if layer.spec.draw == "districts" for c in layer.frame["district_code"]}
+    codes = {c for layer in layers if layer.spec.draw == "districts" for c in layer.frame.get("district_code", [])}
     popups = Popups(popup_table(atlas, place_ids, codes), bindings)
     popups.add_to(fmap)
     _stable_ids(fmap.get_root(), ids)

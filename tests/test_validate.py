@@ -206,3 +206,21 @@ def test_control_characters_in_data_stay_on_one_line(tmp_path):
     result = run_validate(seeds)
     assert result.exit_code == 2
     assert any("sources[bad\\nid].id" in line for line in result.output.splitlines())
+
+
+def test_json_seed_files_load_like_yaml(tmp_path):
+    """A seed file written as JSON (YAML too) goes to the fast JSON parser: same atlas, and
+    problems still name file, entry and field (without a line: JSON's parser gives none)."""
+    import json
+
+    seeds = copy_seeds(tmp_path / "seeds")
+    for kind in ("places", "metrics"):
+        data = yaml.safe_load((seeds / f"{kind}.yaml").read_text(encoding="utf-8"))
+        (seeds / f"{kind}.yaml").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert load_atlas(seeds) == load_atlas()
+    metrics = json.loads((seeds / "metrics.yaml").read_text(encoding="utf-8"))
+    metrics["metrics"][0]["unit"] = "parsecs of yuan"
+    (seeds / "metrics.yaml").write_text(json.dumps(metrics), encoding="utf-8")
+    result = run_validate(seeds)
+    assert result.exit_code == 2
+    assert f"metrics.yaml: metrics[{metrics['metrics'][0]['id']}].unit: unknown unit" in result.output
