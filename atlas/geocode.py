@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -195,8 +196,13 @@ def normalise(name: str) -> str:
 
     So "Nan'an", "NANAN" and "Nàn’ān" match, and so do "缙云山" and "缙云山 ".
     """
+    if name.isascii():  # most names: the same result, without a look-up per character
+        return _NOT_ASCII_ALNUM.sub("", name.lower())
     text = unicodedata.normalize("NFKD", name).casefold()
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+_NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
 def name_index(places: Iterable[Place]) -> dict[str, str]:

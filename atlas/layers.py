@@ -240,7 +240,6 @@ def build_layer(spec: LayerSpec, atlas: Atlas, located: Mapping[str, Any], distr
     """Select the spec's features; district polygons come from `districts` (full resolution)."""
     import geopandas as gpd
     import pandas as pd
-    from shapely.geometry import Point
 
     if spec.draw == "districts":
         rows = _district_rows(spec, atlas)
@@ -256,7 +255,7 @@ def build_layer(spec: LayerSpec, atlas: Atlas, located: Mapping[str, Any], distr
         shapes = districts.set_index("code").geometry
         geometry = [shapes[row["district_code"]] for row in rows]
     else:
-        geometry = [Point(row["lon"], row["lat"]) for row in rows]
+        geometry = gpd.points_from_xy([row["lon"] for row in rows], [row["lat"] for row in rows])
     return Layer(spec, gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326"))
 
 

@@ -108,7 +108,7 @@ class Metric:
     qualifier: str | None = None
     note: str | None = None
 
-    @property
+    @cached_property
     def field_name(self) -> str:
         """Column name in exports: the key with its unit suffix, e.g. `area_ha`, `gep_cny`."""
         from .units import BASE_UNITS

@@ -26,8 +26,10 @@ TILE_CHOICES = tuple(TILES)
               help="Ask this geopy geocoder first (e.g. nominatim), falling back to the gazetteer.")
 @click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON file keeping the online geocoder's answers.")
-def render(seeds, out, layers_dir, only, tiles, service, cache):
-    """Write the atlas: output/atlas.html (works offline), GeoJSON, GeoPackage and CSV.
+@click.option("--timings", is_flag=True, help="Print how long each stage took (to stderr).")
+def render(seeds, out, layers_dir, only, tiles, service, cache, timings):
+    """Write the atlas: output/atlas.html (works offline), GeoJSON, GeoPackage, CSV, and the
+    book (index.html, a page per place, timeline.html, atlas.png / atlas.svg).
 
     The old output directory stays whole until the new one is complete.
 
@@ -51,3 +53,5 @@ def render(seeds, out, layers_dir, only, tiles, service, cache):
         click.echo(f"warning: {warning}", err=True)
     layers = ", ".join(f"{name} {n}" for name, n in result.counts.items())
     click.echo(f"wrote {len(result.files)} files to {result.out}/ ({layers})")
+    if timings:
+        click.echo("timings: " + ", ".join(f"{stage} {s:.2f} s" for stage, s in result.seconds.items()), err=True)
