@@ -77,10 +77,9 @@ def write_geopackage(layers: Iterable[Layer], atlas: Atlas, path: Path) -> Path:
 def _write_csv(path: Path, rows: list[dict]) -> Path:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _csv_value(row.get(k)) for k in columns})
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_csv_value(row.get(k)) for k in columns] for row in rows)
     return path
 
 
