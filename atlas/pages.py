@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property, lru_cache, partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from markupsafe import Markup
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
@@ -86,7 +87,13 @@ class DesignationView:
     designation: Designation
     programme: Programme
     place: Place
-    evidence: tuple[Cited, ...]
+    sources: Mapping[str, Source] = field(repr=False, compare=False)
+
+    @cached_property
+    def evidence(self) -> tuple[Cited, ...]:
+        """Cited only when a place's page shows it: the index, the timeline and the overview map
+        never do, and citing for them too cost a second per 100,000 places."""
+        return _cited(self.designation, self.sources)
 
     @property
     def batch_key(self) -> str:
@@ -110,19 +117,24 @@ class FigureView:
 
 
 @dataclass(frozen=True)
-class Locator:
-    """An inline SVG map of a place's district and neighbours, in pixels (y down)."""
+class DistrictMap:
+    """A district with its neighbours and a scale bar, in pixels (y down): the same for every
+    place in the district, so a render draws it once and each page only adds its dot."""
 
-    width: int
-    height: int
-    home: str  # SVG path data of the place's district
-    neighbours: tuple[str, ...]
-    x: float
-    y: float
+    canvas: Canvas
+    home: Markup  # SVG path data of the district
+    neighbours: tuple[Markup, ...]
     scale_px: float
     scale_km: int
 
 
+@dataclass(frozen=True)
+class Locator:
+    """An inline SVG map of a place's district and neighbours, with the place's dot, in pixels."""
+
+    map: DistrictMap
+    x: float
+    y: float
 
 
 @dataclass(frozen=True)
@@ -243,7 +255,7 @@ def place_views(atlas: Atlas, located: Mapping[str, Located]) -> list[PlaceView]
     views = []
     for place in atlas.places.values():
         designations = sorted(
-            (DesignationView(d, atlas.programmes[d.programme], place, _cited(d, atlas.sources))
+            (DesignationView(d, atlas.programmes[d.programme], place, atlas.sources)
              for d in atlas.designations_of(place.id)),
             key=lambda v: timeline_key(v.designation, v.programme))
         figures = tuple(FigureView(m, figure_label(m.key), format_value(m.value), _normalised(m),
@@ -258,14 +270,16 @@ def _ring_path(coords: np.ndarray) -> str:
     return f"M{points}Z"
 
 
-def svg_path(geometry: BaseGeometry) -> str:
-    """SVG path data for the polygons in a geometry (rings closed; holes drawn even-odd)."""
+def svg_path(geometry: BaseGeometry) -> Markup:
+    """SVG path data for the polygons in a geometry (rings closed; holes drawn even-odd). Markup:
+    numbers and path letters have nothing to escape, and scanning the tens of kilobytes every
+    page repeats for it was a tenth of the page's time."""
     rings = []
     for part in shapely.get_parts(geometry):
         if isinstance(part, shapely.Polygon) and not part.is_empty:
             rings.append(_ring_path(np.asarray(part.exterior.coords)))
             rings.extend(_ring_path(np.asarray(r.coords)) for r in part.interiors)
-    return "".join(rings)
+    return Markup("".join(rings))
 
 
 def _scale_km(width_km: float) -> int:
@@ -290,7 +304,12 @@ class Canvas:
     def to_px(self, xy: np.ndarray) -> np.ndarray:
         return np.column_stack(((xy[:, 0] - self.west) * self.kx * self.scale, (self.north - xy[:, 1]) * self.scale))
 
-    def paths(self, shapes: list[BaseGeometry]) -> list[str]:
+    def spot(self, lon: float, lat: float) -> tuple[float, float]:
+        """One point in pixels to a tenth, as `to_px` computes it but without an array per page."""
+        x, y = (lon - self.west) * self.kx * self.scale, (self.north - lat) * self.scale
+        return round(float(x), 1), round(float(y), 1)  # Python's rounding, even for numpy bounds
+
+    def paths(self, shapes: list[BaseGeometry]) -> list[Markup]:
         """Polygons as SVG paths, simplified together (`coverage_simplify`) to half a pixel so
         neighbours keep shared edges exactly, and clipped to the canvas."""
         simple = shapely.coverage_simplify([shapely.transform(g, self.to_px) for g in shapes], LOCATOR_TOLERANCE_PX)
@@ -307,33 +326,49 @@ def canvas(west: float, south: float, east: float, north: float, max_px: int) ->
 
 @dataclass(frozen=True)
 class Inset:
-    """Chongqing's outline and its districts' shapes, in pixels, to show where a place lies."""
+    """Chongqing's outline and its districts' shapes, in pixels, to show where a place lies (by a
+    dot: the old city's districts are too small here to show by shape alone)."""
 
     canvas: Canvas
-    outline: str
-    districts: Mapping[str, str]  # code -> SVG path data
-
-    def spot(self, lon: float, lat: float) -> tuple[float, float]:
-        """A point in pixels: the old city's districts are too small here to show by shape alone."""
-        x, y = self.canvas.to_px(np.array([[lon, lat]]))[0]
-        return round(float(x), 1), round(float(y), 1)
+    outline: Markup
+    districts: Mapping[str, Markup]  # code -> SVG path data
 
 
-def locator(code: str, lon: float, lat: float, districts: gpd.GeoDataFrame) -> Locator:
-    """A small map of district `code` with its neighbours and the point (lon, lat), a few tens of
-    kilobytes a page rather than the megabyte of the full boundaries."""
-    shapes = dict(zip(districts["code"], districts.geometry))
-    west, south, east, north = shapes[code].bounds
+Bounds = tuple[float, float, float, float]  # west, south, east, north
+
+
+def _frame(bounds: Bounds, lon: float, lat: float) -> Bounds:
+    """What a locator shows: the district's bounds, stretched to the point if it lies outside
+    them, padded by 15% of the longer side."""
+    west, south, east, north = bounds
     west, south, east, north = min(west, lon), min(south, lat), max(east, lon), max(north, lat)
     pad = 0.15 * max(east - west, north - south)
-    page = canvas(west - pad, south - pad, east + pad, north + pad, LOCATOR_MAX_PX)
-    view = box(west - pad, south - pad, east + pad, north + pad)
+    return west - pad, south - pad, east + pad, north + pad
+
+
+def _district_map(shapes: Mapping[str, BaseGeometry], code: str, frame: Bounds) -> DistrictMap:
+    """District `code` and every district reaching into `frame`, simplified together: a few tens
+    of kilobytes a page rather than the megabyte of the full boundaries."""
+    page = canvas(*frame, LOCATOR_MAX_PX)
+    view = box(*frame)
     codes = [c for c in sorted(shapes) if shapes[c].intersects(view)]
     paths = dict(zip(codes, page.paths([shapes[c] for c in codes])))
-    x, y = page.to_px(np.array([[lon, lat]]))[0]
     km = _scale_km(page.width / page.scale * KM_PER_DEGREE)
-    return Locator(page.width, page.height, paths.pop(code), tuple(p for p in paths.values() if p),
-                   round(float(x), 1), round(float(y), 1), round(km * page.scale / KM_PER_DEGREE, 1), km)
+    return DistrictMap(page, paths.pop(code), tuple(p for p in paths.values() if p),
+                       round(km * page.scale / KM_PER_DEGREE, 1), km)
+
+
+def locators(districts: gpd.GeoDataFrame) -> Callable[[str, float, float], Locator]:
+    """`locate(code, lon, lat)`, the locator of a place in district `code`: each district's map is
+    simplified once per render (~10 ms each, times a page per place, was most of the book's time)."""
+    shapes = dict(zip(districts["code"], districts.geometry))
+    bounds = {code: shape.bounds for code, shape in shapes.items()}
+    district_map = cache(partial(_district_map, shapes))
+
+    def locate(code: str, lon: float, lat: float) -> Locator:
+        drawn = district_map(code, _frame(bounds[code], lon, lat))
+        return Locator(drawn, *drawn.canvas.spot(lon, lat))
+    return locate
 
 
 def inset(districts: gpd.GeoDataFrame) -> Inset:
@@ -404,21 +439,33 @@ def _options(views: list[PlaceView]) -> dict[str, list[tuple[str, str]]]:
 
 # --- writing --------------------------------------------------------------------------------
 
+BILINGUAL = Markup('<span class="en">%s</span> <span class="zh" lang="zh-Hans">%s</span>')
+
+
+@lru_cache(maxsize=4096, typed=True)
+def bi(en: str, zh: str) -> Markup:
+    """A label in English then Chinese, each escaped. A template global, not a macro: a page calls
+    it some twenty times, nearly always with the same few labels, and a cached call costs a tenth
+    of a macro's. `typed`, so that a string and an equal Markup are not taken for each other."""
+    return BILINGUAL % (en, zh)
+
+
 @cache
 def _environment() -> Environment:
     """Templates from the package, every value escaped, and a typo'd variable an error rather
     than an empty string on a page."""
     env = Environment(loader=PackageLoader("atlas", "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.globals.update(LEVEL_ZH=LEVEL_ZH, PRECISION_ZH=PRECISION_ZH, CONFIDENCE_ZH=CONFIDENCE_ZH,
+    env.globals.update(bi=bi, LEVEL_ZH=LEVEL_ZH, PRECISION_ZH=PRECISION_ZH, CONFIDENCE_ZH=CONFIDENCE_ZH,
                        SUPPORTS_ZH=SUPPORTS_ZH, STYLESHEET=STYLESHEET, MAP_FILE=MAP_FILE, PNG_FILE=PNG_FILE,
                        SVG_FILE=SVG_FILE)
     return env
 
 
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="\n")
+def _write(path: Path, template: Template, **context) -> Path:
+    """Render a page into its file piece by piece: the index of 100,000 places is a hundred
+    megabytes, and rendered whole it held three times that in memory at once."""
+    template.stream(**context).dump(str(path), encoding="utf-8")
     return path
 
 
@@ -432,21 +479,25 @@ def write_pages(atlas: Atlas, located: Mapping[str, Located], districts: gpd.Geo
     Returns the files written, sorted.
     """
     out_dir = Path(out_dir)
+    (out_dir / PLACES_DIR).mkdir(parents=True, exist_ok=True)
     env = _environment()
     views = place_views(atlas, located)
     designations = [d.designation for v in views for d in v.designations]
     counts = {"places": len(views), "designations": len(designations),
               "figures": sum(len(v.figures) for v in views),
               "undated": sum(d.year is None for d in designations)}
-    written = [_write(out_dir / STYLESHEET, files("atlas").joinpath("templates", STYLESHEET).read_text("utf-8")),
-               _write(out_dir / "index.html", env.get_template("index.html").render(
-                   root="", views=views, options=_options(views), counts=counts)),
-               _write(out_dir / "timeline.html", env.get_template("timeline.html").render(
-                   root="", chart=timeline_chart(designations), groups=timeline_groups(views), counts=counts))]
-    page, city = env.get_template("place.html"), inset(districts)
+    stylesheet = out_dir / STYLESHEET
+    stylesheet.write_text(files("atlas").joinpath("templates", STYLESHEET).read_text("utf-8"), "utf-8")
+    written = [stylesheet,
+               _write(out_dir / "index.html", env.get_template("index.html"),
+                      root="", views=views, options=_options(views), counts=counts),
+               _write(out_dir / "timeline.html", env.get_template("timeline.html"), root="",
+                      chart=timeline_chart(designations), groups=timeline_groups(views), counts=counts)]
+    page, city, locate = env.get_template("place.html"), inset(districts), locators(districts)
     for i, view in enumerate(views):
         loc = view.located
-        written.append(_write(out_dir / view.page, page.render(
-            root="../", view=view, locator=locator(view.district.code, loc.lon, loc.lat, districts), inset=city,
-            previous=views[i - 1] if i else None, following=views[i + 1] if i + 1 < len(views) else None)))
+        written.append(_write(out_dir / view.page, page, root="../", view=view,
+                              locator=locate(view.district.code, loc.lon, loc.lat), inset=city,
+                              previous=views[i - 1] if i else None,
+                              following=views[i + 1] if i + 1 < len(views) else None))
     return sorted(written)

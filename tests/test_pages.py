@@ -25,11 +25,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from atlas import overview
-from atlas.boundaries import simplified_boundaries
+from atlas.boundaries import district_boundaries, simplified_boundaries
 from atlas.cli import cli
 from atlas.geocode import geocode_atlas
 from atlas.load import PLACE_KINDS, default_seeds_dir, load_atlas
-from atlas.pages import KIND_ZH, figure_label, format_value, timeline_chart
+from atlas.pages import KIND_ZH, figure_label, format_value, timeline_chart, write_pages
+from benchmarks.synthetic import write_seeds
 from tests.browser import requested_urls, severe_console_entries
 from tests.seedtools import copy_seeds, edit_seed
 from tests.test_validate import XSS_NAMES
@@ -301,6 +302,29 @@ def test_key_shrinks_to_fit_when_places_outgrow_the_panel(tmp_path, caplog):
         assert overview.KEY_PT[1] <= key.get_fontsize() < overview.KEY_PT[0]
         box = key.get_window_extent(fig.canvas.get_renderer())
     assert 0 < box.y0 and box.x1 < overview.SIZE_PX[0]
+    assert "runs off the sheet" not in caplog.text
+
+
+def test_book_of_many_places_draws_them_unnumbered(tmp_path, caplog):
+    """More places than the key holds: the plate draws them all, unnumbered, with their count
+    where the key would be and no warning; every place still has its page."""
+    seeds = write_seeds(300, tmp_path / "seeds")
+    atlas = load_atlas(seeds)
+    located = geocode_atlas(atlas, seeds, None).by_place()
+    pages = write_pages(atlas, located, district_boundaries(atlas.districts), tmp_path / "book")
+    assert {p.stem for p in pages if p.parent.name == "places"} == set(atlas.places)
+    families, text = overview._fonts()
+    with warnings.catch_warnings(), matplotlib.rc_context(overview._rc(families)):
+        warnings.simplefilter("error")
+        fig = overview.draw_overview(atlas, located, simplified_boundaries(atlas.districts), text)
+        fig.canvas.draw()
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    assert any(t.startswith("300 places") for t in texts)
+    assert not any("Numbered places" in t for t in texts)
+    assert not [a for a in fig.axes[0].texts if isinstance(a, matplotlib.text.Annotation)
+                and re.fullmatch(r"[\d, ]+", a.get_text())]  # no place numbered on the map
+    symbols = [line for line in fig.axes[0].get_lines() if line.get_marker() != "None"]
+    assert sum(len(line.get_xdata()) for line in symbols) == 300 and len(symbols) <= len(overview.SYMBOLS)
     assert "runs off the sheet" not in caplog.text
 
 
