@@ -43,10 +43,14 @@ class _Stages:
 
 
 def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_dir: Path | None = None,
-                 only: tuple[str, ...] = (), tiles: tuple[str, ...] = (), online=None) -> Rendered:
-    """Build the atlas from `seeds` into `out`, replacing it only once everything is written."""
+                 only: tuple[str, ...] = (), tiles: tuple[str, ...] = (), online=None,
+                 book: bool = True) -> Rendered:
+    """Build the atlas from `seeds` into `out`, replacing it only once everything is written.
+
+    `book=False` leaves out the pages and the printable map: with 100,000 places they are
+    100,000 files, most of a render's time."""
     from .boundaries import district_boundaries, simplified_boundaries
-    from .export import staged_directory, write_exports
+    from .export import staged_directory, write_gis_exports, write_tables
     from .geocode import geocode_atlas
     from .layers import build_layers, load_layer_specs
     from .load import default_seeds_dir, load_atlas
@@ -70,17 +74,21 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     with staged_directory(out) as stage:
         def exports_and_overview() -> tuple[list[Path], dict[str, float]]:
             side = _Stages()
-            files = write_exports(layers, atlas, located, stage)
-            side.done("exports")
-            files += write_overview(atlas, located, simplified_boundaries(atlas.districts), stage)
-            side.done("overview")
+            files = write_gis_exports(layers, atlas, stage)
+            side.done("gis exports")
+            if book:
+                files += write_overview(atlas, located, simplified_boundaries(atlas.districts), stage)
+                side.done("overview")
             return files, side.seconds
 
         other_half = on_second_core(exports_and_overview)
         written = [write_map(layers, atlas, simplified_boundaries(atlas.districts), stage / "atlas.html", tiles)]
         stages.done("map")
-        written += write_pages(atlas, located, full, stage)
-        stages.done("pages")
+        written += write_tables(atlas, located, stage)
+        stages.done("tables")
+        if book:
+            written += write_pages(atlas, located, full, stage)
+            stages.done("pages")
         files, seconds = other_half()
         written += files
         stages.seconds.update(seconds)

@@ -111,11 +111,16 @@ def place_rows(atlas: Atlas, located) -> list[dict]:
     return rows
 
 
-def write_exports(layers: list[Layer], atlas: Atlas, located, out: Path) -> list[Path]:
-    """All exports into `out`: geojson/<layer>.geojson, atlas.gpkg, places/metrics/designations/sources CSV."""
+def write_gis_exports(layers: list[Layer], atlas: Atlas, out: Path) -> list[Path]:
+    """The files GIS users open, into `out`: geojson/<layer>.geojson and atlas.gpkg."""
     written = [write_geojson(layer, out / "geojson" / f"{layer.spec.id}.geojson") for layer in layers]
     written.append(write_geopackage(layers, atlas, out / "atlas.gpkg"))
-    written.append(_write_csv(out / "places.csv", place_rows(atlas, located)))
+    return written
+
+
+def write_tables(atlas: Atlas, located, out: Path) -> list[Path]:
+    """The spreadsheets, into `out`: places, metrics, designations and sources as CSV."""
+    written = [_write_csv(out / "places.csv", place_rows(atlas, located))]
     for name, rows in _tables(atlas).items():
         written.append(_write_csv(out / f"{name}.csv", rows))
     return written

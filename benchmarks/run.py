@@ -56,8 +56,8 @@ def median_of(runs: int, command: list[str]) -> dict:
             "last": results[-1]}
 
 
-def atlas_render(seeds: Path | None, out: Path, runs: int) -> dict:
-    command = [sys.executable, "-m", "atlas.cli", "render", "--out", str(out), "--timings"]
+def atlas_render(seeds: Path | None, out: Path, runs: int, *extra: str) -> dict:
+    command = [sys.executable, "-m", "atlas.cli", "render", "--out", str(out), "--timings", *extra]
     if seeds is not None:
         command += ["--seeds", str(seeds)]
     result = median_of(runs, command)
@@ -132,6 +132,10 @@ def table(results: list[dict], base: dict) -> str:
             f"| {r['name']} | whole process, s | {a['wall']:.2f} | {e['wall']:.2f} | {ratio(a['wall'], e['wall'])} |",
             f"| | own time (whole - imports {base['imports']:.2f} s), s | {own:.2f} | {e['wall'] - base['imports']:.2f} | "
             f"{ratio(own, e['wall'] - base['imports'])} |",
+            f"| | whole process without the book (`--no-book`), s | {r['lean']['wall']:.2f} | {e['wall']:.2f} | "
+            f"{ratio(r['lean']['wall'], e['wall'])} |",
+            f"| | peak memory without the book, MB | {r['lean']['peak_mb']:.0f} | {e['peak_mb']:.0f} | "
+            f"{ratio(r['lean']['peak_mb'], e['peak_mb'])} |",
             f"| | map step, s | {map_a:.2f} | {map_e:.2f} | {ratio(map_a, map_e)} |",
             f"| | peak memory, MB | {a['peak_mb']:.0f} | {e['peak_mb']:.0f} | {ratio(a['peak_mb'], e['peak_mb'])} |",
             f"| | HTML, MB | {r['html_a'] / 1e6:.3f} | {r['html_e'] / 1e6:.3f} | {ratio(r['html_a'], r['html_e'])} |",
@@ -160,8 +164,9 @@ def main() -> None:
             print(f"measuring {name} ...", file=sys.stderr)
             work = tmp / name.split()[0]
             a = atlas_render(seeds, work / "atlas", args.runs)
+            lean = atlas_render(seeds, work / "atlas-no-book", args.runs, "--no-book")
             e = explore(seeds, work / "explore", args.runs)
-            results.append({"name": name, "atlas": a, "explore": e,
+            results.append({"name": name, "atlas": a, "lean": lean, "explore": e,
                             "html_a": a["html"].stat().st_size, "html_e": e["html"].stat().st_size,
                             "ui_a": interactive_seconds(a["html"]), "ui_e": interactive_seconds(e["offline_html"]),
                             "coords": coordinate_bytes(seeds)})
@@ -172,7 +177,8 @@ def main() -> None:
         f"median of {args.runs} runs after a warm-up. Made by `python benchmarks/run.py`.",
         "explore() maps the same layers (the GeoDataFrames atlas builds, full-resolution districts),",
         "one `explore(m=...)` per layer, and loads Leaflet from CDNs; atlas also writes the GeoJSON,",
-        "GeoPackage, CSV and book files in its whole-process time.",
+        "GeoPackage, CSV and book files in its whole-process time (writing exports and the printable",
+        "map in a forked second process; peak memory is the larger of the two processes).",
         "",
         table(results, base),
         "",

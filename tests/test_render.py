@@ -232,6 +232,16 @@ def test_failure_while_writing_leaves_no_half_output(tmp_path, monkeypatch):
 
 # --- layer specs and options ----------------------------------------------------------------
 
+def test_no_book_writes_map_and_exports_only(tmp_path):
+    out = tmp_path / "out"
+    result = render("--out", str(out), "--no-book")
+    assert result.exit_code == 0, result.output
+    names = set(files_of(out))
+    assert {"atlas.html", "atlas.gpkg", "places.csv"} <= names
+    assert not names & {"index.html", "timeline.html", "atlas.png", "atlas.svg"}
+    assert not any(name.startswith("places/") for name in names)
+
+
 def test_only_some_layers(tmp_path):
     out = tmp_path / "out"
     result = render("--out", str(out), "--layers", "districts,good-air-days")

@@ -26,8 +26,10 @@ TILE_CHOICES = tuple(TILES)
               help="Ask this geopy geocoder first (e.g. nominatim), falling back to the gazetteer.")
 @click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON file keeping the online geocoder's answers.")
+@click.option("--book/--no-book", default=True, show_default=True,
+              help="Write the index, a page per place, the timeline and the printable map.")
 @click.option("--timings", is_flag=True, help="Print how long each stage took (to stderr).")
-def render(seeds, out, layers_dir, only, tiles, service, cache, timings):
+def render(seeds, out, layers_dir, only, tiles, service, cache, book, timings):
     """Write the atlas: output/atlas.html (works offline), GeoJSON, GeoPackage, CSV, and the
     book (index.html, a page per place, timeline.html, atlas.png / atlas.svg).
 
@@ -37,6 +39,7 @@ def render(seeds, out, layers_dir, only, tiles, service, cache, timings):
     Examples:
         atlas render
         atlas render --out build/ --layers districts,national-two-mountains-bases
+        atlas render --seeds national-seeds/ --no-book --timings
         atlas render --tiles osm --geocoder nominatim --cache geocode.json
     """
     from ..build import render_atlas
@@ -48,7 +51,8 @@ def render(seeds, out, layers_dir, only, tiles, service, cache, timings):
         raise click.BadParameter(f"unknown tile layer {unknown[0]!r} (choose from {', '.join(TILE_CHOICES)})",
                                  param_hint="--tiles")
     online = online_geocoder(service, cache) if service else None
-    result = render_atlas(seeds, out, layers_dir, tuple(n for n in only.split(",") if n), tile_names, online)
+    result = render_atlas(seeds, out, layers_dir, tuple(n for n in only.split(",") if n), tile_names, online,
+                          book)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     layers = ", ".join(f"{name} {n}" for name, n in result.counts.items())
