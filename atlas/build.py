@@ -3,7 +3,6 @@ seeds -> load/validate -> geocode -> layers -> render/export, into a staged outp
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -14,8 +13,6 @@ from typing import TypeVar
 from .errors import InputError, RunError
 
 T = TypeVar("T")
-
-log = logging.getLogger(__name__)
 
 
 @dataclass

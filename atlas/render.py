@@ -1,7 +1,8 @@
 """Stage 5a: draw the layers as one self-contained folium/Leaflet page.
 
-The page carries its own Leaflet (see `assets.py`), draws districts without tiles, and gets
-every string from the data HTML-escaped once, here, on its way into the page.
+The page carries its own Leaflet (see `assets.py`) and draws districts without tiles. Data
+reaches it as JSON in scripts (`plugins.script_json`) and enters the DOM as text, never as
+markup; the one exception, leaflet-search's list, gets names HTML-escaped here.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import itertools
 import json
 from html import escape
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from .layers import Layer, colour_for, district_counts, largest_value, legend_entries, metric_field, radius_for
-from .model import Atlas, Metric, Place
+from .model import Atlas, Metric
 
 POINT_DECIMALS = 5  # ~1 m: as exact as any site in the gazetteer, a sixth fewer bytes than 6
 POLYGON_DECIMALS = 4  # ~10 m: finer than the web boundaries' simplification (~200 m)

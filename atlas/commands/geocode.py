@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -56,7 +57,7 @@ def geocode(seeds, service, cache):
         run = geocode_atlas(atlas, seeds)
     else:
         with click.progressbar(length=len(atlas.places), label=f"geocoding with {service}",
-                               file=click.get_text_stream("stderr")) as bar:
+                               file=sys.stderr) as bar:
             run = geocode_atlas(atlas, seeds, online, progress=bar.update)
     click.echo(_row([name for name, _ in _COLUMNS] + ["district check"]))
     for found in run.located:
