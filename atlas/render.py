@@ -197,7 +197,6 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
     import xyzservices.providers as providers
     from folium.map import FitBounds
     from folium.plugins import Fullscreen, GroupedLayerControl, MarkerCluster, Search
-
     from folium.utilities import JsCode
 
     from .plugins import DesignationFilter, DistrictLayer, DistrictShapes, GeoJson, Legend, PlaceFromHash, Popups
@@ -209,7 +208,8 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
     fmap.get_root().header.add_child(folium.Element(
         "<style>.atlas-popup h4{margin:0 0 4px}.atlas-popup ul{padding-left:16px;margin:2px 0}"
         ".atlas-popup td{padding:1px 4px;vertical-align:top}.atlas-popup{max-height:320px;overflow-y:auto}"
-        ".atlas-sources{font-size:11px;color:#555;padding-left:18px;margin:4px 0 0}.leaflet-container{background:#dfe9f0}</style>"))
+        ".atlas-sources{font-size:11px;color:#555;padding-left:18px;margin:4px 0 0}"
+        ".leaflet-container{background:#dfe9f0}</style>"))
     web_shapes = dict(zip(web_districts["code"], web_districts.geometry))
     groups: dict[str, list] = {}
     legend, filtered, bindings, search_layer, index_name = [], [], [], None, None
@@ -220,9 +220,10 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
                                 name=f"{name} tiles (online)", overlay=True, show=True)
         tile.add_to(fmap)
         groups.setdefault("Basemaps (online) · 在线底图", []).append(tile)
-    codes = sorted({c for layer in layers if layer.spec.geometry == "district" for c in layer.frame.get("district_code", [])})
-    if codes:  # before the layers, whose scripts read it
-        shapes = DistrictShapes({c: encode_shape(web_shapes[c]) for c in codes}, POLYGON_DECIMALS)
+    drawn = sorted({code for layer in layers if layer.spec.geometry == "district"
+                    for code in layer.frame.get("district_code", [])})
+    if drawn:  # before the layers, whose scripts read it
+        shapes = DistrictShapes({code: encode_shape(web_shapes[code]) for code in drawn}, POLYGON_DECIMALS)
         shapes.add_to(fmap)
         _stable_ids(fmap.get_root(), ids)
     for layer in layers:
@@ -233,8 +234,8 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
             geojson = DistrictLayer(web_features(layer, atlas), shapes.get_name(), _on_each_feature(spec))
         else:
             geojson = GeoJson({"type": "FeatureCollection", "features": web_features(layer, atlas)},
-                                     name=spec.id, marker=folium.CircleMarker(radius=spec.style.get("radius", 6)),
-                                     control=False, on_each_feature=JsCode(_on_each_feature(spec)))
+                              name=spec.id, marker=folium.CircleMarker(radius=spec.style.get("radius", 6)),
+                              control=False, on_each_feature=JsCode(_on_each_feature(spec)))
         if spec.cluster:
             # No disableClusteringAtZoom: places sharing a district point then spiderfy.
             cluster = MarkerCluster(control=False, options={"showCoverageOnHover": False, "chunkedLoading": True})
@@ -255,8 +256,9 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
         legend.append({"layer": group.get_name(), "title": f"{spec.legend['en']} · {spec.legend['zh']}",
                        "items": _legend_items(layer)})
     place_ids = {p for layer in layers if layer.spec.draw != "districts" for p in layer.frame.get("place_id", [])}
-    codes = {c for layer in layers if layer.spec.draw == "districts" for c in layer.frame.get("district_code", [])}
-    popups = Popups(popup_table(atlas, place_ids, codes), bindings)
+    district_ids = {c for layer in layers if layer.spec.draw == "districts"
+                    for c in layer.frame.get("district_code", [])}
+    popups = Popups(popup_table(atlas, place_ids, district_ids), bindings)
     popups.add_to(fmap)
     _stable_ids(fmap.get_root(), ids)
     control = GroupedLayerControl({escape(k): v for k, v in groups.items()}, exclusive_groups=False, collapsed=True)
