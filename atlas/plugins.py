@@ -213,14 +213,15 @@ var {{ this.get_name() }} = (function() {
     const entry = data.places[id];
     const box = add(null, "div", null, "atlas-popup");
     add(box, "h4", bilingual(entry.n));
-    add(box, "p", entry.k + " \u00b7 " + bilingual(entry.d));
+    add(box, "p", entry.k + " \u00b7 " + bilingual(data.districts[entry.d].n));
     const order = [];
     if (entry.g.length) {
       add(box, "b", "Designations 命名");
       const list = add(box, "ul");
-      for (const [en, zh, level, batch, year, sources] of entry.g) {
+      for (const [programme, level, batch, year, sources] of entry.g) {
         const facts = [level, batch ? "batch " + batch : "batch unknown", year ? String(year) : "year unknown"];
-        cite(add(list, "li", bilingual([en, zh]) + " (" + facts.join(", ") + ")"), sources, order);
+        const text = bilingual(data.programmes[programme]) + " (" + facts.join(", ") + ")";
+        cite(add(list, "li", text), sources, order);
       }
     }
     if (entry.f.length) {
@@ -228,7 +229,7 @@ var {{ this.get_name() }} = (function() {
       const table = add(box, "table");
       for (const [label, text, sources] of entry.f) {
         const row = add(table, "tr");
-        add(row, "td", label);
+        add(row, "td", data.labels[label]);
         cite(add(row, "td", text), sources, order);
       }
     }
@@ -248,6 +249,7 @@ var {{ this.get_name() }} = (function() {
     if (entry.p.length) {
       const list = add(box, "ul");
       for (const [en, zh, count] of entry.p) add(list, "li", bilingual([en, zh]) + ": " + count);
+      if (entry.m) add(list, "li", "\u2026 " + entry.m + " more places / 另有 " + entry.m + " 个地点");
     }
     return box;
   }

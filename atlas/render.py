@@ -48,45 +48,51 @@ def _figure_text(m: Metric) -> str:
     return text + (f", {m.year}" if m.year else "") + (f"; {m.note}" if m.note else "")
 
 
+DISTRICT_POPUP_PLACES = 30  # a district popup lists at most this many places, most designated first
+
+
 def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable[str]) -> dict:
     """What popups and tooltips show, once per place and district however many layers draw them.
 
-    Compact on purpose (it is most of a large map's bytes): `sources` is a list of labels that
-    entries cite by index; a place is {n: [en, zh], k: kind, d: [district en, zh],
-    g: [[programme en, zh, level, batch, year, [source...]]], f: [[label, text, [source...]]]};
-    a district is {n: [en, zh], c: [all, national, municipal, international], p: [[en, zh, count]]}.
-    The strings stay raw: the page puts them into the DOM as text, never as markup.
+    Compact on purpose (it is most of a large map's bytes): whatever repeats is a list that
+    entries cite by index: `sources` (labels), `programmes` ([en, zh]) and `labels` (figure
+    names). A place is {n: [en, zh], k: kind, d: district code, g: [[programme, level, batch,
+    year, [source...]]], f: [[label, text, [source...]]]}; a district is {n: [en, zh], c: [all,
+    national, municipal, international], p: [[en, zh, count]] (the most designated places),
+    m: how many more}. The strings stay raw: the page puts them into the DOM as text.
     """
-    sources: dict[str, int] = {}
+    tables: dict[str, dict] = {"sources": {}, "programmes": {}, "labels": {}}
 
-    def cite(ids: Iterable[str]) -> list[int]:
-        return [sources.setdefault(s, len(sources)) for s in ids]
+    def cite(table: str, key) -> int:
+        return tables[table].setdefault(key, len(tables[table]))
 
     places = {}
     for place_id in sorted(set(place_ids)):
         place = atlas.places[place_id]
-        district = atlas.districts[place.district]
         places[place_id] = {
-            "n": [place.name_en, place.name_zh], "k": place.kind, "d": [district.name_en, district.name_zh],
-            "g": [[atlas.programmes[d.programme].name_en, atlas.programmes[d.programme].name_zh, d.level,
-                   d.batch, d.year, cite(d.sources())] for d in atlas.designations_of(place_id)],
-            "f": [[m.key.replace("_", " "), _figure_text(m), cite([m.evidence.source])]
+            "n": [place.name_en, place.name_zh], "k": place.kind, "d": place.district,
+            "g": [[cite("programmes", d.programme), d.level, d.batch, d.year,
+                   [cite("sources", s) for s in d.sources()]] for d in atlas.designations_of(place_id)],
+            "f": [[cite("labels", m.key.replace("_", " ")), _figure_text(m), [cite("sources", m.evidence.source)]]
                   for m in atlas.metrics_of(place_id)],
         }
     counts = district_counts(atlas)
     held: dict[str, list] = {}
-    for place in sorted(atlas.places.values(), key=lambda p: p.id):
+    for place in atlas.places.values():
         if atlas.designations_of(place.id):
             held.setdefault(place.district, []).append(
                 [place.name_en, place.name_zh, len(atlas.designations_of(place.id))])
     districts = {}
-    for code in sorted(set(district_codes)):
+    for code in sorted(set(district_codes) | {p["d"] for p in places.values()}):
         district, count = atlas.districts[code], counts[code]
+        listed = sorted(held.get(code, []), key=lambda p: (-p[2], p[0], p[1] or ""))
         districts[code] = {"n": [district.name_en, district.name_zh],
                            "c": [count["designations"]] + [count[f"{level}_designations"] for level in
                                                            ("national", "municipal", "international")],
-                           "p": held.get(code, [])}
-    return {"sources": [_source_label(atlas, s) for s in sources], "places": places, "districts": districts}
+                           "p": listed[:DISTRICT_POPUP_PLACES], "m": max(0, len(listed) - DISTRICT_POPUP_PLACES)}
+    programmes = [[atlas.programmes[p].name_en, atlas.programmes[p].name_zh] for p in tables["programmes"]]
+    return {"sources": [_source_label(atlas, s) for s in tables["sources"]], "programmes": programmes,
+            "labels": list(tables["labels"]), "places": places, "districts": districts}
 
 
 def _text(value: Any) -> str:
