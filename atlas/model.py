@@ -108,6 +108,13 @@ class Metric:
     qualifier: str | None = None
     note: str | None = None
 
+    @property
+    def in_base_unit(self) -> str | None:
+        """The figure in its base unit, for readers, where the source stated it otherwise."""
+        from .units import in_base_unit
+
+        return in_base_unit(self.value, self.unit, self.base_value, self.base_unit)
+
     @cached_property
     def field_name(self) -> str:
         """Column name in exports: the key with its unit suffix, e.g. `area_ha`, `gep_cny`."""

@@ -31,6 +31,7 @@ from shapely.geometry.base import BaseGeometry
 from .errors import RunError
 from .geocode import Located
 from .model import LEVELS, Atlas, Designation, District, Evidence, Metric, Place, Programme, Source
+from .units import format_number
 
 STYLESHEET = "book.css"
 PLACES_DIR = "places"
@@ -227,19 +228,6 @@ def figure_label(key: str) -> str:
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
-def format_value(value: float) -> str:
-    """A figure's number with thousands separators, at most four decimals and no trailing zeros:
-    7600.0 -> "7,600", 98.6 -> "98.6", a converted 666.666666... mu-in-hectares -> "666.6667"."""
-    return f"{value:,.4f}".rstrip("0").rstrip(".")
-
-
-def _normalised(m: Metric) -> str | None:
-    """The figure in its base unit, when the source stated it in another (or scaled: million yuan)."""
-    if m.unit == m.base_unit and m.value == m.base_value:
-        return None
-    return f"{format_value(m.base_value)} {m.base_unit}"
-
-
 def _headline(figures: tuple[FigureView, ...]) -> tuple[FigureView, ...]:
     """The few figures the index shows: those readers compare places by first, then seed order."""
     order = {key: i for i, key in enumerate(HEADLINE_KEYS)}
@@ -258,7 +246,7 @@ def place_views(atlas: Atlas, located: Mapping[str, Located]) -> list[PlaceView]
             (DesignationView(d, atlas.programmes[d.programme], place, atlas.sources)
              for d in atlas.designations_of(place.id)),
             key=lambda v: timeline_key(v.designation, v.programme))
-        figures = tuple(FigureView(m, figure_label(m.key), format_value(m.value), _normalised(m),
+        figures = tuple(FigureView(m, figure_label(m.key), format_number(m.value), m.in_base_unit,
                                    atlas.sources[m.evidence.source]) for m in atlas.metrics_of(place.id))
         views.append(PlaceView(place, atlas.districts[place.district], located[place.id], tuple(designations),
                                figures, _headline(figures)))

@@ -15,21 +15,17 @@ from typing import Any, Iterable
 
 from .layers import Layer, colour_for, district_counts, largest_value, legend_entries, metric_field, radius_for
 from .model import Atlas, Metric
+from .units import format_number
 
 POINT_DECIMALS = 5  # ~1 m: as exact as any site in the gazetteer, a sixth fewer bytes than 6
 POLYGON_DECIMALS = 4  # ~10 m: finer than the web boundaries' simplification (~200 m)
 NAME_FIELDS = ("name_en", "name_zh")  # tooltip fields the page reads from its popup table
-UNIT_SYMBOLS = {"hectare": "ha", "kilowatt": "kW", "tonne": "t"}
 TILES = {  # providers that need no API key
     "osm": "OpenStreetMap.Mapnik",
     "opentopomap": "OpenTopoMap",
     "esri-imagery": "Esri.WorldImagery",
     "esri-topo": "Esri.WorldTopoMap",
 }
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def _source_label(atlas: Atlas, source_id: str) -> str:
@@ -43,8 +39,8 @@ def _figure_text(m: Metric) -> str:
     text = m.stated
     if m.qualifier and m.qualifier.lower() not in text.lower():
         text = f"{m.qualifier} {text}"
-    if m.unit != m.base_unit and m.base_unit not in ("count", "percent"):
-        text += f" (= {_number(m.base_value)} {UNIT_SYMBOLS.get(m.base_unit, m.base_unit)})"
+    if m.in_base_unit:
+        text += f" (= {m.in_base_unit})"
     return text + (f", {m.year}" if m.year else "") + (f"; {m.note}" if m.note else "")
 
 
@@ -99,7 +95,7 @@ def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "–"
     if isinstance(value, float):
-        return _number(value)
+        return format_number(value)
     return str(value)
 
 
@@ -179,7 +175,7 @@ def _legend_items(layer: Layer) -> list[list[str]]:
     field = metric_field(layer)
     if field and len(layer.frame):
         values = sorted(layer.frame[field].dropna().unique())
-        return [[f"{_number(v)}", entries[0][1], shape] for v in values[:: max(1, len(values) // 3)]]
+        return [[f"{format_number(v)}", entries[0][1], shape] for v in values[:: max(1, len(values) // 3)]]
     return [[label or layer.spec.legend["en"], colour, shape] for label, colour in entries]
 
 

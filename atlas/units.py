@@ -139,3 +139,21 @@ def parse_stated(text: str) -> Stated:
     if scale and not words:
         return Stated(value, " ".join(scale + ["count"]), qualifier)
     raise UnitError(f"no known unit in {text!r}")
+
+
+UNIT_SYMBOLS = {"hectare": "ha", "kilowatt": "kW", "tonne": "t"}
+
+
+def format_number(value: float) -> str:
+    """A figure's number with thousands separators, at most four decimals and no trailing zeros:
+    7600.0 -> "7,600", 98.6 -> "98.6", a converted 666.666666... mu-in-hectares -> "666.6667"."""
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
+def in_base_unit(value: float, unit: str, base_value: float, base_unit: str) -> str | None:
+    """The figure in its base unit where that tells a reader more than the stated one does
+    ("62 ha" for 620,000 square meters; "239,300,000,000 yuan" for 239.3 billion yuan); None for
+    counts, shares, and figures already stated in their base unit."""
+    if base_unit in ("count", "percent") or (unit == base_unit and value == base_value):
+        return None
+    return f"{format_number(base_value)} {UNIT_SYMBOLS.get(base_unit, base_unit)}"

@@ -29,7 +29,8 @@ from atlas.boundaries import district_boundaries, simplified_boundaries
 from atlas.cli import cli
 from atlas.geocode import geocode_atlas
 from atlas.load import PLACE_KINDS, default_seeds_dir, load_atlas
-from atlas.pages import KIND_ZH, figure_label, format_value, timeline_chart, write_pages
+from atlas.pages import KIND_ZH, figure_label, timeline_chart, write_pages
+from atlas.units import format_number
 from benchmarks.synthetic import write_seeds
 from tests.browser import requested_urls, severe_console_entries
 from tests.seedtools import copy_seeds, edit_seed
@@ -165,8 +166,8 @@ def test_kinds_have_chinese_names():
 
 @pytest.mark.parametrize("value, text", [(7600.0, "7,600"), (98.6, "98.6"), (239300000000.0, "239,300,000,000"),
                                          (10000 / 15, "666.6667"), (0.5, "0.5")])
-def test_format_value(value, text):
-    assert format_value(value) == text
+def test_format_number(value, text):
+    assert format_number(value) == text
 
 
 def test_figure_label():
