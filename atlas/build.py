@@ -66,6 +66,7 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     located = run.by_place()
     full = district_boundaries(atlas.districts)
     stages.done("geocode")
+    web = simplified_boundaries(atlas.districts)
     layers = build_layers(specs, atlas, located, full)
     stages.done("layers")
     with staged_directory(out) as stage:
@@ -74,12 +75,12 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
             files = write_gis_exports(layers, atlas, stage)
             side.done("gis exports")
             if book:
-                files += write_overview(atlas, located, simplified_boundaries(atlas.districts), stage)
+                files += write_overview(atlas, located, web, stage)
                 side.done("overview")
             return files, side.seconds
 
         other_half = on_second_core(exports_and_overview)
-        written = [write_map(layers, atlas, simplified_boundaries(atlas.districts), stage / "atlas.html", tiles)]
+        written = [write_map(layers, atlas, web, stage / "atlas.html", tiles)]
         stages.done("map")
         written += write_tables(atlas, located, stage)
         stages.done("tables")

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
-from .layers import Layer, designation_columns, figure_columns, largest_value
-from .qml import style_row
+from .layers import Layer, designation_columns, figure_columns, largest_value, place_columns
 from .model import Atlas
+from .qml import style_row
 
 COORDINATE_PRECISION = 6
 FIXED_DATE = "2000-01-01T00:00:00Z"  # GeoPackage metadata needs a date; a fixed one keeps bytes stable
@@ -95,13 +95,10 @@ def place_rows(atlas: Atlas, located) -> list[dict]:
     """One row per place: where it is, its designations in one cell, its figures as columns."""
     rows = []
     for place in sorted(atlas.places.values(), key=lambda p: p.id):
-        spot, district = located[place.id], atlas.districts[place.district]
+        columns = place_columns(place, atlas, located[place.id])
         designations = atlas.designations_of(place.id)
         rows.append({
-            "id": place.id, "name_en": place.name_en, "name_zh": place.name_zh, "kind": place.kind,
-            "aliases": "; ".join(place.aliases), "district_code": district.code,
-            "district_en": district.name_en, "district_zh": district.name_zh,
-            "lon": spot.lon, "lat": spot.lat, "precision": spot.precision, "geocoder": spot.method,
+            "id": columns.pop("place_id"), **columns,
             "designations": "; ".join(
                 f"{atlas.programmes[d.programme].name_en} ({d.level}"
                 + (f", batch {d.batch}" if d.batch else "") + (f", {d.year}" if d.year else "") + ")"
