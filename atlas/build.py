@@ -8,11 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from .errors import InputError, RunError
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -44,12 +41,14 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
                  book: bool = True) -> Rendered:
     """Build the atlas from `seeds` into `out`, replacing it only once everything is written.
 
-    `book=False` leaves out the pages and the printable map: with 100,000 places they are
-    100,000 files, most of a render's time."""
+    The writers that need only the located places (tables, the book) start as soon as
+    geocoding is done, the GIS exports as soon as the layers are built, each in a process of
+    its own beside the map, so a large atlas keeps every core busy. `book=False` leaves out
+    the pages and the printable map."""
     from .boundaries import district_boundaries, simplified_boundaries
-    from .export import staged_directory, write_gis_exports, write_tables
+    from .export import staged_directory, write_geojsons, write_geopackage, write_tables
     from .geocode import geocode_atlas
-    from .layers import build_layers, load_layer_specs
+    from .layers import PlaceColumns, build_layers, load_layer_specs
     from .load import default_seeds_dir, load_atlas
     from .overview import write_overview
     from .pages import write_pages
@@ -65,68 +64,96 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
         raise InputError(run.problems)
     located = run.by_place()
     full = district_boundaries(atlas.districts)
-    stages.done("geocode")
     web = simplified_boundaries(atlas.districts)
-    layers = build_layers(specs, atlas, located, full)
-    stages.done("layers")
-    with staged_directory(out) as stage:
-        def exports_and_overview() -> tuple[list[Path], dict[str, float]]:
-            side = _Stages()
-            files = write_gis_exports(layers, atlas, stage)
-            side.done("gis exports")
-            if book:
-                files += write_overview(atlas, located, web, stage)
-                side.done("overview")
-            return files, side.seconds
-
-        other_half = on_second_core(exports_and_overview)
+    columns = PlaceColumns(atlas, located)
+    stages.done("geocode")
+    with staged_directory(out) as stage, Beside() as beside:
+        beside.start("tables", lambda: write_tables(atlas, columns, stage))
+        if book:
+            beside.start("pages", lambda: write_pages(atlas, located, full, stage))
+            beside.start("overview", lambda: write_overview(atlas, located, web, stage))
+        layers = build_layers(specs, atlas, columns, full)
+        stages.done("layers")
+        beside.start("geojson", lambda: write_geojsons(layers, stage))
+        beside.start("geopackage", lambda: [write_geopackage(layers, atlas, stage / "atlas.gpkg")])
         written = [write_map(layers, atlas, web, stage / "atlas.html", tiles)]
         stages.done("map")
-        written += write_tables(atlas, located, stage)
-        stages.done("tables")
-        if book:
-            written += write_pages(atlas, located, full, stage)
-            stages.done("pages")
-        files, seconds = other_half()
-        written += files
-        stages.seconds.update(seconds)
+        files, seconds = beside.finish()
         stages.done("wait")
-        written = [p.relative_to(stage) for p in written]
+        stages.seconds.update(seconds)
+        written = [p.relative_to(stage) for p in written + files]
     counts = {layer.spec.id: len(layer.frame) for layer in layers}
     return Rendered(Path(out), sorted(written), run.warnings, counts, stages.seconds)
 
 
-def on_second_core(work: Callable[[], T]) -> Callable[[], T]:
-    """Start `work` in a forked copy of this process and return a function that waits for its
-    result (or raises its exception). The render writes its two halves side by side on a
-    2-core machine; forking shares the built layers without pickling them. Where there is no
-    fork (Windows), `work` runs when its result is asked for.
+class Beside:
+    """Writers forked off to run beside the main process, each returning the paths it wrote.
+
+    Forking shares the built atlas and layers without pickling them; the operating system
+    spreads the processes over the cores. `finish` waits for all of them and raises the first
+    failure; leaving the `with` block early (an error in the main process) stops them, so none
+    writes on into a staging directory that is being removed. Where there is no fork
+    (Windows), each writer runs when `finish` asks for it.
     """
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return work
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
 
-    def child() -> None:
-        try:
-            send.send((True, work()))
-        except BaseException as exc:  # handed to the parent, which raises it
-            send.send((False, exc))
+    def __init__(self):
+        self._jobs: list[tuple[str, Callable[[], tuple[list[Path], float]]]] = []
+        self._processes: list = []
 
-    process = context.Process(target=child, daemon=True)
-    process.start()
-    send.close()
+    def __enter__(self) -> Beside:
+        return self
 
-    def result() -> T:
-        try:
-            ok, value = receive.recv()
-        except EOFError:
+    def __exit__(self, kind, error, trace) -> None:
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
             process.join()
-            raise RunError(f"the export process died (exit code {process.exitcode})") from None
-        finally:
-            receive.close()
-        process.join()
-        if not ok:
-            raise value
-        return value
-    return result
+
+    def start(self, name: str, work: Callable[[], list[Path]]) -> None:
+        def timed() -> tuple[list[Path], float]:
+            start = time.perf_counter()
+            return work(), round(time.perf_counter() - start, 3)
+
+        if "fork" not in multiprocessing.get_all_start_methods():
+            self._jobs.append((name, timed))
+            return
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+
+        def child() -> None:
+            try:
+                send.send((True, timed()))
+            except BaseException as exc:  # handed to the parent, which raises it
+                send.send((False, exc))
+
+        process = context.Process(target=child, daemon=True)
+        process.start()
+        send.close()
+        self._processes.append(process)
+
+        def result() -> tuple[list[Path], float]:
+            try:
+                ok, value = receive.recv()
+            except EOFError:
+                process.join()
+                raise RunError(f"the {name} process died (exit code {process.exitcode})") from None
+            finally:
+                receive.close()
+            process.join()
+            if not ok:
+                raise value
+            return value
+        self._jobs.append((name, result))
+
+    def finish(self) -> tuple[list[Path], dict[str, float]]:
+        """Every writer's paths, and its seconds by name."""
+        files, seconds, failure = [], {}, None
+        for name, result in self._jobs:
+            try:
+                paths, seconds[name] = result()
+                files += paths
+            except BaseException as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        return files, seconds

@@ -7,6 +7,7 @@ Only this module and `render.py` write files. Output is deterministic: fixed col
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import tempfile
@@ -14,22 +15,69 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
-from .layers import Layer, designation_columns, figure_columns, largest_value, place_columns
+from .layers import Layer, PlaceColumns, columns_of, designation_columns, largest_value
 from .model import Atlas
 from .qml import style_row
 
 COORDINATE_PRECISION = 6
 FIXED_DATE = "2000-01-01T00:00:00Z"  # GeoPackage metadata needs a date; a fixed one keeps bytes stable
-GEOJSON_OPTIONS = {"RFC7946": "YES", "COORDINATE_PRECISION": str(COORDINATE_PRECISION),
-                   "ID_FIELD": "id", "WRITE_NAME": "NO"}
+
+
+def plain_columns(frame) -> dict[str, list]:
+    """A frame's columns (not its geometry) as lists of plain Python values, None for missing."""
+    geometry = frame.geometry.name if hasattr(frame, "geometry") else None
+    return {name: frame[name].astype(object).where(frame[name].notna(), None).tolist()
+            for name in frame.columns if name != geometry}
+
+
+def geojson_geometries(geometries) -> list[dict | None]:
+    """Shapely geometries as GeoJSON objects at `COORDINATE_PRECISION`, outer rings counter-
+    clockwise and holes clockwise (RFC 7946)."""
+    import numpy as np
+    import shapely
+
+    def rounded(xy) -> list:
+        return np.round(np.asarray(xy)[:, :2], COORDINATE_PRECISION).tolist()
+
+    def polygon(part) -> list:
+        return [rounded(ring.coords) for ring in (part.exterior, *part.interiors)]
+
+    geometries = np.asarray(geometries, dtype=object)
+    kinds = shapely.get_type_id(geometries)
+    if len(geometries) and (kinds == shapely.GeometryType.POINT).all():
+        return [{"type": "Point", "coordinates": xy} for xy in rounded(shapely.get_coordinates(geometries))]
+    out = []
+    for geometry in shapely.orient_polygons(geometries, exterior_cw=False):
+        if geometry is None or geometry.is_empty:
+            out.append(None)
+        elif geometry.geom_type == "Point":
+            out.append({"type": "Point", "coordinates": rounded(geometry.coords)[0]})
+        elif geometry.geom_type == "Polygon":
+            out.append({"type": "Polygon", "coordinates": polygon(geometry)})
+        else:
+            out.append({"type": "MultiPolygon", "coordinates": [polygon(p) for p in geometry.geoms]})
+    return out
 
 
 def write_geojson(layer: Layer, path: Path) -> Path:
-    """One layer as RFC 7946 GeoJSON: WGS84, no `crs`, CCW outer rings, top-level feature `id`."""
-    import pyogrio
+    """One layer as RFC 7946 GeoJSON: WGS84 (no `crs`), CCW outer rings, 6-decimal coordinates,
+    the `id` column as each feature's top-level id; one feature per line.
 
+    Written here, not by GDAL's GeoJSON driver, which took 6 s for the 275,000 features of an
+    atlas of 100,000 places (this takes under 2 s); the tests read the files back with GDAL.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    pyogrio.write_dataframe(layer.frame, path, driver="GeoJSON", layer_options=GEOJSON_OPTIONS)
+    columns = plain_columns(layer.frame)
+    ids = columns.pop("id")
+    names = list(columns)
+    geometries = geojson_geometries(layer.frame.geometry.values)
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    lines = []
+    for ident, geometry, values in zip(ids, geometries, zip(*columns.values()) if names else ([()] * len(ids))):
+        feature = {"type": "Feature", "id": ident, "properties": dict(zip(names, values)), "geometry": geometry}
+        lines.append(encode(feature))
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write('{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n")
     return path
 
 
@@ -58,68 +106,62 @@ def write_geopackage(layers: Iterable[Layer], atlas: Atlas, path: Path) -> Path:
     set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
     try:
         for layer in layers:
-            pyogrio.write_dataframe(layer.frame, path, layer=layer.spec.id, driver="GPKG",
+            pyogrio.write_dataframe(layer.frame, path, layer=layer.spec.id, driver="GPKG", use_arrow=True,
                                     layer_options={"IDENTIFIER": layer.spec.title["en"],
                                                    "DESCRIPTION": layer.spec.title["zh"]})
         styles = pd.DataFrame([style_row(layer.spec, "geom", largest_value(layer)) for layer in layers])
-        pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG")
+        pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG", use_arrow=True)
         for name, rows in _tables(atlas).items():
             frame = pd.DataFrame(rows)
             for column in ("batch", "year"):
                 if column in frame:
                     frame[column] = frame[column].astype("Int64")
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", use_arrow=True)
     finally:
         set_gdal_config_options({"OGR_CURRENT_DATE": None})
     return path
 
 
-def _write_csv(path: Path, rows: list[dict]) -> Path:
-    columns = list(dict.fromkeys(key for row in rows for key in row))
+def _write_csv(path: Path, columns: dict[str, list]) -> Path:
+    """Columns of plain values as CSV; converted column by column, several times faster than
+    cell by cell at 100,000 rows."""
+    cells = [_csv_column(values) for values in columns.values()]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([_csv_value(row.get(k)) for k in columns] for row in rows)
+        writer.writerows(zip(*cells))
     return path
 
 
-def _csv_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(int(value)) if value.is_integer() else repr(value)
-    return value
+def _csv_column(values) -> list:
+    """None as an empty cell, whole floats without their '.0'."""
+    return ["" if v is None else (repr(int(v)) if v.is_integer() else repr(v)) if type(v) is float else v
+            for v in values]
 
 
-def place_rows(atlas: Atlas, located) -> list[dict]:
-    """One row per place: where it is, its designations in one cell, its figures as columns."""
-    rows = []
-    for place in sorted(atlas.places.values(), key=lambda p: p.id):
-        columns = place_columns(place, atlas, located[place.id])
-        designations = atlas.designations_of(place.id)
-        rows.append({
-            "id": columns.pop("place_id"), **columns,
-            "designations": "; ".join(
-                f"{atlas.programmes[d.programme].name_en} ({d.level}"
-                + (f", batch {d.batch}" if d.batch else "") + (f", {d.year}" if d.year else "") + ")"
-                for d in designations),
-            **figure_columns(place.id, atlas),
-        })
-    return rows
+def place_table(atlas: Atlas, columns: PlaceColumns) -> dict[str, list]:
+    """One row per place (sorted by id): where it is, its designations in one cell, its figures
+    as columns."""
+    ids = list(atlas.places)
+    designations = [
+        "; ".join(f"{atlas.programmes[d.programme].name_en} ({d.level}" + (f", batch {d.batch}" if d.batch else "")
+                  + (f", {d.year}" if d.year else "") + ")" for d in atlas.designations_of(place_id))
+        for place_id in ids]
+    table = plain_columns(columns.layer_frame(ids, ids, {"designations": designations}, figures=True))
+    del table["place_id"]  # the same as id
+    return table
 
 
-def write_gis_exports(layers: list[Layer], atlas: Atlas, out: Path) -> list[Path]:
-    """The files GIS users open, into `out`: geojson/<layer>.geojson and atlas.gpkg."""
-    written = [write_geojson(layer, out / "geojson" / f"{layer.spec.id}.geojson") for layer in layers]
-    written.append(write_geopackage(layers, atlas, out / "atlas.gpkg"))
-    return written
+def write_geojsons(layers: list[Layer], out: Path) -> list[Path]:
+    """Every layer as `geojson/<layer>.geojson` in `out`."""
+    return [write_geojson(layer, out / "geojson" / f"{layer.spec.id}.geojson") for layer in layers]
 
 
-def write_tables(atlas: Atlas, located, out: Path) -> list[Path]:
+def write_tables(atlas: Atlas, columns: PlaceColumns, out: Path) -> list[Path]:
     """The spreadsheets, into `out`: places, metrics, designations and sources as CSV."""
-    written = [_write_csv(out / "places.csv", place_rows(atlas, located))]
+    written = [_write_csv(out / "places.csv", place_table(atlas, columns))]
     for name, rows in _tables(atlas).items():
-        written.append(_write_csv(out / f"{name}.csv", rows))
+        written.append(_write_csv(out / f"{name}.csv", columns_of(rows)))
     return written
 
 

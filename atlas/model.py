@@ -143,6 +143,17 @@ class Atlas:
         """The place's figures, in seed order."""
         return self._by_place[1].get(place_id, [])
 
+    def designations_under(self, programme_id: str) -> list[Designation]:
+        """The programme's designations, in seed order."""
+        return self._by_programme.get(programme_id, [])
+
+    @cached_property
+    def _by_programme(self) -> dict[str, list[Designation]]:
+        grouped: dict[str, list[Designation]] = {}
+        for d in self.designations.values():
+            grouped.setdefault(d.programme, []).append(d)
+        return grouped
+
     @cached_property
     def _by_place(self) -> tuple[dict[str, list[Designation]], dict[str, list[Metric]]]:
         """Designations and metrics grouped by place once, so per-place look-ups stay O(1)."""

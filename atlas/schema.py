@@ -56,24 +56,42 @@ class Collector:
         self.problems.append(Problem(self.label, line, name, fieldname, message))
 
 
+_REQUIRED: dict[int, frozenset[str]] = {}
+
+
+def _required(schema: dict[str, Field]) -> frozenset[str]:
+    """The schema's required field names (schemas are module constants: cached by identity)."""
+    found = _REQUIRED.get(id(schema))
+    if found is None:
+        found = _REQUIRED[id(schema)] = frozenset(k for k, spec in schema.items() if spec.required)
+    return found
+
+
 def check_entry(schema: dict[str, Field], entry: Any, name: str, out: Collector) -> bool:
-    """Check one entry against its schema; True when it is sound enough to build."""
+    """Check one entry against its schema; True when it is sound enough to build.
+
+    Only the fields an entry has are looked at, and a value of exactly a listed type passes
+    at once: a seed file can hold 100,000 entries."""
     if not isinstance(entry, dict):
         out.add(None, name, "", f"must be a mapping of fields, got {type(entry).__name__}")
         return False
     ok = True
-    for fieldname in entry:
-        if fieldname not in schema:
-            out.add(entry, name, str(fieldname), f"unknown field (expected: {', '.join(schema)})")
-            ok = False
-    for fieldname, spec in schema.items():
-        value = entry.get(fieldname)
-        if value is None:
-            if spec.required:
+    if not entry.keys() <= schema.keys():
+        for fieldname in entry:
+            if fieldname not in schema:
+                out.add(entry, name, str(fieldname), f"unknown field (expected: {', '.join(schema)})")
+                ok = False
+    if not (_required(schema) <= entry.keys() and None not in entry.values()):
+        for fieldname, spec in schema.items():
+            if spec.required and entry.get(fieldname) is None:
                 out.add(entry, name, fieldname, "missing required field")
                 ok = False
+    for fieldname, value in entry.items():
+        spec = schema.get(fieldname)
+        if spec is None or value is None:
             continue
-        if isinstance(value, bool) != (bool in spec.types) or not isinstance(value, spec.types):
+        if type(value) not in spec.types and (isinstance(value, bool) != (bool in spec.types)
+                                              or not isinstance(value, spec.types)):
             expected = " or ".join(t.__name__ for t in spec.types)
             out.add(entry, name, fieldname, f"must be {expected}, got {type(value).__name__} {value!r}")
             ok = False

@@ -15,7 +15,7 @@ start = time.perf_counter()
 from atlas.assets import save_offline  # noqa: E402
 from atlas.boundaries import district_boundaries  # noqa: E402
 from atlas.geocode import geocode_atlas  # noqa: E402
-from atlas.layers import build_layers, load_layer_specs  # noqa: E402
+from atlas.layers import PlaceColumns, build_layers, load_layer_specs  # noqa: E402
 from atlas.load import default_seeds_dir, load_atlas  # noqa: E402
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     atlas = load_atlas(seeds)
     located = geocode_atlas(atlas, seeds).by_place()
-    layers = build_layers(load_layer_specs(), atlas, located, district_boundaries(atlas.districts))
+    layers = build_layers(load_layer_specs(), atlas, PlaceColumns(atlas, located), district_boundaries(atlas.districts))
     prepared = time.perf_counter()
     explore_all(layers).save(out / "explore.html")
     explored = time.perf_counter()

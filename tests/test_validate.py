@@ -89,6 +89,10 @@ BROKEN = {
     "unknown-field": (_set("places", "guangyang-island", "colour", "green"),
                       "places[guangyang-island].colour: unknown field"),
     "not-a-list": (_write("places.yaml", b"places: jinyun\n"), "places.yaml:1: places: must be a list"),
+    "null-required": (_set("places", "guangyang-island", "name_en", None),
+                      "places[guangyang-island].name_en: missing required field"),
+    "bool-for-number": (_set("metrics", "wulong-gep", "value", True),
+                        "metrics[wulong-gep].value: must be int or float, got bool True"),
 }
 
 
