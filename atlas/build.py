@@ -50,9 +50,15 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     from .geocode import geocode_atlas
     from .layers import PlaceColumns, build_layers, load_layer_specs
     from .load import default_seeds_dir, load_atlas
-    from .overview import write_overview
-    from .pages import write_pages
     from .render import write_map
+
+    def pages() -> list[Path]:
+        from .pages import write_pages  # imported in the writer's own process, as is matplotlib below
+        return write_pages(atlas, located, full, stage)
+
+    def overview() -> list[Path]:
+        from .overview import write_overview
+        return write_overview(atlas, located, web, stage)
 
     stages = _Stages()
     seeds = Path(seeds) if seeds is not None else default_seeds_dir()
@@ -68,10 +74,10 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     columns = PlaceColumns(atlas, located)
     stages.done("geocode")
     with staged_directory(out) as stage, Beside() as beside:
+        if book:  # the longest first
+            beside.start("overview", overview)
+            beside.start("pages", pages)
         beside.start("tables", lambda: write_tables(atlas, columns, stage))
-        if book:
-            beside.start("pages", lambda: write_pages(atlas, located, full, stage))
-            beside.start("overview", lambda: write_overview(atlas, located, web, stage))
         layers = build_layers(specs, atlas, columns, full)
         stages.done("layers")
         beside.start("geojson", lambda: write_geojsons(layers, stage))

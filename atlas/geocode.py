@@ -18,13 +18,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-from geopy.exc import ConfigurationError, GeocoderNotFound, GeopyError
-from geopy.extra.rate_limiter import RateLimiter
-from geopy.geocoders import get_geocoder_for_service
-from geopy.location import Location
 import numpy as np
 import shapely
 from pyproj import Geod
@@ -36,6 +32,9 @@ from .boundaries import distance_outside_m, district_boundaries
 from .errors import InputError, Problem, RunError
 from .model import PRECISIONS, Atlas, Place
 from .yamlio import Node, read_yaml
+
+if TYPE_CHECKING:  # geopy is imported where an online geocoder is used: most runs need none
+    from geopy.location import Location
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +295,8 @@ class GazetteerGeocoder:
         if place_id is None:
             return None if exactly_one else []
         found = self.locate(place_id)
+        from geopy.location import Location
+
         location = Location(self.atlas.places[place_id].name_en, (found.lat, found.lon, 0.0),
                             {"place_id": place_id, "precision": found.precision,
                              "method": found.method, "district_code": found.district_code})
@@ -359,6 +360,10 @@ def online_geocoder(service: str, cache_path: Path | None = None, *, geocoder=No
     `geocoder` replaces the service's own instance (tests pass fakes). Raises `InputError` for an
     unknown service, one whose coordinates are not WGS84, or one that needs settings (an API key).
     """
+    from geopy.exc import ConfigurationError, GeocoderNotFound
+    from geopy.extra.rate_limiter import RateLimiter
+    from geopy.geocoders import get_geocoder_for_service
+
     if service in NOT_WGS84:
         raise InputError(f"--geocoder {service}: its coordinates are {NOT_WGS84[service]}, not WGS84")
     if geocoder is None:
@@ -405,6 +410,8 @@ def _ask(online: Online, query: str) -> Any:
 
 def _locate_online(gazetteer: GazetteerGeocoder, online: Online, place: Place) -> tuple[Located | None, str]:
     """The online answer for a place if it is usable, else None and the reason."""
+    from geopy.exc import GeopyError
+
     queries = _queries(place, gazetteer.atlas)
     answer = None
     try:

@@ -43,11 +43,20 @@ def _tons_are_tonnes(text: str) -> str:
 
 @cache
 def registry():
-    """The shared pint registry (built once: it takes a fifth of a second)."""
+    """The shared pint registry, built once per process.
+
+    Parsing pint's definitions takes a tenth of a second or more, most of a small render's
+    own time; pint's disk cache (the user's cache directory) makes it a hundredth. A cache
+    that cannot be read or written only costs that time: the registry is then built afresh."""
     import pint
 
-    ureg = pint.UnitRegistry(preprocessors=[_tons_are_tonnes], on_redefinition="raise")
-    ureg.load_definitions(str(Path(__file__).with_name("units.txt")))
+    definitions = str(Path(__file__).with_name("units.txt"))
+    try:
+        ureg = pint.UnitRegistry(preprocessors=[_tons_are_tonnes], on_redefinition="raise", cache_folder=":auto:")
+        ureg.load_definitions(definitions)
+    except Exception:  # noqa: BLE001 - any failure of the cache; the uncached registry below is the same
+        ureg = pint.UnitRegistry(preprocessors=[_tons_are_tonnes], on_redefinition="raise")
+        ureg.load_definitions(definitions)
     return ureg
 
 

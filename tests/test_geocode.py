@@ -347,9 +347,13 @@ def test_cli_geocode_online_with_a_fake_service(monkeypatch, tmp_path):
             return fakes[-1]
         return make
 
-    real = gc.RateLimiter
-    monkeypatch.setattr(gc, "get_geocoder_for_service", service)
-    monkeypatch.setattr(gc, "RateLimiter", lambda func, **kw: real(func, **{**kw, "min_delay_seconds": 0}))
+    import geopy.extra.rate_limiter
+    import geopy.geocoders
+
+    real = geopy.extra.rate_limiter.RateLimiter
+    monkeypatch.setattr(geopy.geocoders, "get_geocoder_for_service", service)
+    monkeypatch.setattr(geopy.extra.rate_limiter, "RateLimiter",
+                        lambda func, **kw: real(func, **{**kw, "min_delay_seconds": 0}))
     cache = tmp_path / "answers.json"
     args = ["geocode", "--geocoder", "fake", "--cache", str(cache)]
     first = CliRunner().invoke(cli, args)
