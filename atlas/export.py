@@ -72,12 +72,14 @@ def write_geojson(layer: Layer, path: Path) -> Path:
     names = list(columns)
     geometries = geojson_geometries(layer.frame.geometry.values)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    lines = []
-    for ident, geometry, values in zip(ids, geometries, zip(*columns.values()) if names else ([()] * len(ids))):
-        feature = {"type": "Feature", "id": ident, "properties": dict(zip(names, values)), "geometry": geometry}
-        lines.append(encode(feature))
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write('{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n")
+    rows = zip(*columns.values()) if names else ([()] * len(ids))
+    with path.open("w", encoding="utf-8") as handle:  # streamed: a large layer never sits whole in memory
+        handle.write('{"type":"FeatureCollection","features":[')
+        for n, (ident, geometry, values) in enumerate(zip(ids, geometries, rows)):
+            handle.write((",\n" if n else "\n") + encode({"type": "Feature", "id": ident,
+                                                           "properties": dict(zip(names, values)),
+                                                           "geometry": geometry}))
+        handle.write("\n]}\n")
     return path
 
 

@@ -34,23 +34,25 @@ from benchmarks.synthetic import write_seeds  # noqa: E402
 LIBRARIES = "import click, folium, geopandas, jinja2, matplotlib, pint, pyogrio, pyproj, shapely, yaml"
 
 
-# Runs a command and prints its peak memory: a small process of its own, because a child's
-# peak counts the memory of whatever process started it (Linux keeps the high-water mark
-# across exec), and this script grows to hundreds of MB.
+# Runs a command and prints its peak memory and CPU seconds: a small process of its own, because
+# a child's peak counts the memory of whatever process started it (Linux keeps the high-water
+# mark across exec), and this script grows to hundreds of MB.
 PEAK = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr); sys.exit(code)")
 
 
 def measure_peak(command: list[str]) -> dict:
     """Run a command to its end: wall seconds, peak resident memory (MB) of its largest process
-    (the kernel's accounting), and what it printed."""
+    (the kernel's accounting), CPU seconds of all its processes, and what it printed."""
     start = time.perf_counter()
     process = subprocess.run([sys.executable, "-c", PEAK, *command], capture_output=True, cwd=REPO, text=True)
     wall = time.perf_counter() - start
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr[-2000:]}")
-    stderr, _, peak = process.stderr.rstrip("\n").rpartition("\n")
-    return {"wall": wall, "peak_mb": int(peak) / 1024, "stdout": process.stdout, "stderr": stderr}
+    stderr, _, usage = process.stderr.rstrip("\n").rpartition("\n")
+    peak, cpu = usage.split()
+    return {"wall": wall, "peak_mb": int(peak) / 1024, "cpu": float(cpu), "stdout": process.stdout, "stderr": stderr}
 
 
 def median_of(runs: int, command: list[str]) -> dict:
@@ -59,6 +61,7 @@ def median_of(runs: int, command: list[str]) -> dict:
     results = [measure_peak(command) for _ in range(runs)]
     return {"wall": statistics.median(r["wall"] for r in results),
             "peak_mb": statistics.median(r["peak_mb"] for r in results),
+            "cpu": statistics.median(r["cpu"] for r in results),
             "last": results[-1]}
 
 
@@ -138,6 +141,7 @@ def table(results: list[dict], base: dict) -> str:
             f"| {r['name']} | whole process, s | {a['wall']:.2f} | {e['wall']:.2f} | {ratio(a['wall'], e['wall'])} |",
             f"| | own time (whole - imports {base['imports']:.2f} s), s | {own:.2f} | {e['wall'] - base['imports']:.2f} | "
             f"{ratio(own, e['wall'] - base['imports'])} |",
+            f"| | CPU, all processes, s | {a['cpu']:.2f} | {e['cpu']:.2f} | {ratio(a['cpu'], e['cpu'])} |",
             f"| | whole process without the book (`--no-book`), s | {r['lean']['wall']:.2f} | {e['wall']:.2f} | "
             f"{ratio(r['lean']['wall'], e['wall'])} |",
             f"| | peak memory without the book, MB | {r['lean']['peak_mb']:.0f} | {e['peak_mb']:.0f} | "
@@ -183,8 +187,8 @@ def main() -> None:
         f"median of {args.runs} runs after a warm-up. Made by `python benchmarks/run.py`.",
         "explore() maps the same layers (the GeoDataFrames atlas builds, full-resolution districts),",
         "one `explore(m=...)` per layer, and loads Leaflet from CDNs; atlas also writes the GeoJSON,",
-        "GeoPackage, CSV and book files in its whole-process time (writing exports and the printable",
-        "map in a forked second process; peak memory is the larger of the two processes).",
+        "GeoPackage, CSV and book files in its whole-process time, each writer in a process forked",
+        "beside the map (peak memory is that of the largest process; CPU is summed over all of them).",
         "",
         table(results, base),
         "",
