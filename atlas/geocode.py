@@ -86,16 +86,17 @@ def _entry_problems(entry: Node, name: str, file: str, places: Mapping[str, Plac
     def add(key: str, message: str) -> None:
         out.append(Problem(file, entry.line_of(key), name, key, message))
 
-    for key in entry:
-        if key not in _TYPES:
-            add(str(key), f"unknown field (expected: {', '.join(_TYPES)})")
+    if not entry.keys() <= _TYPES.keys():
+        for key in entry:
+            if key not in _TYPES:
+                add(str(key), f"unknown field (expected: {', '.join(_TYPES)})")
     unknown = len(out)
     for key, types in _TYPES.items():
         value = entry.get(key)
         if value is None:
             if key in _REQUIRED:
                 add(key, "missing required field")
-        elif isinstance(value, bool) or not isinstance(value, types):
+        elif type(value) not in types and (isinstance(value, bool) or not isinstance(value, types)):
             add(key, f"must be {' or '.join(t.__name__ for t in types)}, got {type(value).__name__} {value!r}")
     if len(out) > unknown:  # the checks below need every field of the right type
         return out
