@@ -44,11 +44,14 @@ ASSETS: dict[str, tuple[str, str]] = {
     "ripple.css": ("css-ripple-effect", "dist/ripple.min.css"),
     "minimap.js": ("leaflet-minimap", "dist/Control.MiniMap.min.js"),
     "minimap.css": ("leaflet-minimap", "dist/Control.MiniMap.min.css"),
+    "supercluster.js": ("supercluster", "dist/supercluster.min.js"),  # kdbush bundled in; atlas.plugins.PointLayer
     "d3.js": ("d3", "d3.min.js"),  # branca colormap legends
     "jquery.js": ("jquery", "dist/jquery.min.js"),  # only for folium Popup / keep_in_front
 }
 
 _CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""")
+# Packages whose dist file bundles others: those others' licences travel with it.
+BUNDLED = {"supercluster": ("kdbush",)}
 _LICENSE = re.compile(r"^(licen[cs]e|mit-licen[cs]e)", re.IGNORECASE)
 
 
@@ -105,8 +108,9 @@ def vendor_assets(modules: Path, vendor: Path, lock_hash: str) -> dict:
         if package not in packages:
             meta = json.loads((modules / package / "package.json").read_text(encoding="utf-8"))
             packages[package] = {"version": meta["version"], "license": _license_name(meta)}
-            for lic in sorted(p.name for p in (modules / package).iterdir() if _LICENSE.match(p.name)):
-                copy(package, lic)
+            for owner in (package, *BUNDLED.get(package, ())):
+                for lic in sorted(p.name for p in (modules / owner).iterdir() if _LICENSE.match(p.name)):
+                    copy(owner, lic)
         copy(package, rel)
         if rel.endswith(".css"):
             text = (modules / package / rel).read_text(encoding="utf-8")

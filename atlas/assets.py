@@ -37,6 +37,7 @@ VENDOR_DIR = Path(__file__).with_name("vendor")
 _FOLIUM_LEAFLET_JS = dict(folium.Map.default_js)["leaflet"]
 _FOLIUM_LEAFLET_CSS = dict(folium.Map.default_css)["leaflet_css"]
 _JQUERY_URL = "https://code.jquery.com/jquery-3.7.1.min.js"
+SUPERCLUSTER_URL = "https://cdn.jsdelivr.net/npm/supercluster@9.1.0/dist/supercluster.min.js"
 
 # Exactly the URLs folium 0.20 / branca 0.8 emit -> logical names in vendor/manifest.json.
 # A folium upgrade that changes a URL makes inlining fail loudly instead of going online.
@@ -67,6 +68,8 @@ CDN_ASSETS: Mapping[str, str] = {
     # plugins.MiniMap
     "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.js": "minimap.js",
     "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css": "minimap.css",
+    # atlas.plugins.PointLayer: supercluster clusters large point layers
+    SUPERCLUSTER_URL: "supercluster.js",
     # branca.colormap legends (ColorMap.render)
     "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js": "d3.js",
 }
@@ -257,9 +260,21 @@ def inline_assets(target: Element, *, lean: bool = True) -> Figure:
 _STYLE_FETCH = re.compile(r"""@import\b[^;]*|url\(\s*(?!['"]?(?:data:|#))['"]?[^'")]*""", re.IGNORECASE)
 
 
-# An inline script's body up to its end tag, as the HTML tokenizer finds it (`escape_for_tag`
+# An inline script's start and end tags, as the HTML tokenizer finds them (`escape_for_tag`
 # keeps a body from holding its own end tag).
-_SCRIPT_BODY = re.compile(r"(<script\b[^>]*>).*?(</script\s*>)", re.IGNORECASE | re.DOTALL)
+_SCRIPT_START = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
+_SCRIPT_END = re.compile(r"</script\s*>", re.IGNORECASE)
+
+
+def _without_script_bodies(html: str) -> str:
+    """The page with its inline scripts emptied: bodies are code, never fetched, and megabytes
+    long. Searching for each end tag skips a body far faster than one lazy `.*?` pattern."""
+    parts, done = [], 0
+    while (start := _SCRIPT_START.search(html, done)) and (end := _SCRIPT_END.search(html, start.end())):
+        parts.append(html[done:start.end()])
+        done = end.start()
+    parts.append(html[done:])
+    return "".join(parts)
 
 
 class _ExternalRefs(HTMLParser):
@@ -295,7 +310,7 @@ def check_offline(html: str) -> None:
     map tiles are data for Leaflet, not page assets, and are not checked (use tiles=None).
     """
     parser = _ExternalRefs()
-    parser.feed(_SCRIPT_BODY.sub(r"\1\2", html))  # bodies are code, never fetched: skip megabytes
+    parser.feed(_without_script_bodies(html))
     parser.close()
     if parser.found:
         shown = "; ".join(ref[:120] for ref in parser.found[:5])

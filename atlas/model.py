@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .units import BASE_UNITS, in_base_unit
+
 LEVELS = ("international", "national", "municipal")
 PRECISIONS = ("site", "area", "district")
 
@@ -111,15 +113,11 @@ class Metric:
     @property
     def in_base_unit(self) -> str | None:
         """The figure in its base unit, for readers, where the source stated it otherwise."""
-        from .units import in_base_unit
-
         return in_base_unit(self.value, self.unit, self.base_value, self.base_unit)
 
     @cached_property
     def field_name(self) -> str:
         """Column name in exports: the key with its unit suffix, e.g. `area_ha`, `gep_cny`."""
-        from .units import BASE_UNITS
-
         suffix = BASE_UNITS[self.kind][1]
         return self.key if self.key.endswith("_" + suffix) or self.key == suffix else f"{self.key}_{suffix}"
 

@@ -2,13 +2,15 @@
 
 The page carries its own Leaflet (see `assets.py`) and draws districts without tiles. Data
 reaches it as JSON in scripts (`plugins.script_json`) and enters the DOM as text, never as
-markup; the one exception, leaflet-search's list, gets names HTML-escaped here.
+markup. Point layers go in as columns and become Leaflet layers only once shown
+(`plugins.PointLayer`): a page of 100,000 places then opens in seconds.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from html import escape
 from pathlib import Path
 from typing import Any, Iterable
@@ -50,45 +52,54 @@ DISTRICT_POPUP_PLACES = 30  # a district popup lists at most this many places, m
 def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable[str]) -> dict:
     """What popups and tooltips show, once per place and district however many layers draw them.
 
-    Compact on purpose (it is most of a large map's bytes): whatever repeats is a list that
-    entries cite by index: `sources` (labels), `programmes` ([en, zh]) and `labels` (figure
-    names). A place is {n: [en, zh], k: kind, d: district code, g: [[programme, level, batch,
-    year, [source...]]], f: [[label, text, [source...]]]}; a district is {n: [en, zh], c: [all,
-    national, municipal, international], p: [[en, zh, count]] (the most designated places),
-    m: how many more}. The strings stay raw: the page puts them into the DOM as text.
+    Compact on purpose (it is most of a large map's bytes): entries are lists, not objects,
+    and whatever repeats is a list that entries cite by index: `sources` (labels),
+    `programmes` ([en, zh]) and `labels` (figure names). A place is [[en, zh], kind, district
+    code, [[programme, level, batch, year, [source...]]...], [[label, text, [source...]]...]];
+    a district is [[en, zh], [all, national, municipal, international] designations, [[en, zh,
+    count]...] (the most designated places), how many more]. The strings stay raw: the page
+    puts them into the DOM as text.
     """
-    tables: dict[str, dict] = {"sources": {}, "programmes": {}, "labels": {}}
+    sources: dict[str, int] = {}
+    programmes: dict[str, int] = {}
+    labels: dict[str, int] = {}
 
-    def cite(table: str, key) -> int:
-        return tables[table].setdefault(key, len(tables[table]))
+    def cite(table: dict, key: str) -> int:
+        found = table.get(key)
+        if found is None:
+            found = table[key] = len(table)
+        return found
 
     places = {}
     for place_id in sorted(set(place_ids)):
         place = atlas.places[place_id]
-        places[place_id] = {
-            "n": [place.name_en, place.name_zh], "k": place.kind, "d": place.district,
-            "g": [[cite("programmes", d.programme), d.level, d.batch, d.year,
-                   [cite("sources", s) for s in d.sources()]] for d in atlas.designations_of(place_id)],
-            "f": [[cite("labels", m.key.replace("_", " ")), _figure_text(m), [cite("sources", m.evidence.source)]]
-                  for m in atlas.metrics_of(place_id)],
-        }
+        places[place_id] = [[place.name_en, place.name_zh], place.kind, place.district, [], []]
+    # One pass over all designations and figures, in seed order, beats a look-up per place.
+    for d in atlas.designations.values():
+        entry = places.get(d.place)
+        if entry is not None:
+            entry[3].append([cite(programmes, d.programme), d.level, d.batch, d.year,
+                             [cite(sources, s) for s in d.sources()]])
+    for m in atlas.metrics.values():
+        entry = places.get(m.place)
+        if entry is not None:
+            entry[4].append([cite(labels, m.key.replace("_", " ")), _figure_text(m), [cite(sources, m.evidence.source)]])
     counts = district_counts(atlas)
     held: dict[str, list] = {}
-    for place in atlas.places.values():
-        if atlas.designations_of(place.id):
-            held.setdefault(place.district, []).append(
-                [place.name_en, place.name_zh, len(atlas.designations_of(place.id))])
+    for place_id, count in Counter(d.place for d in atlas.designations.values()).items():
+        place = atlas.places[place_id]
+        held.setdefault(place.district, []).append([place.name_en, place.name_zh, count])
     districts = {}
-    for code in sorted(set(district_codes) | {p["d"] for p in places.values()}):
+    for code in sorted(set(district_codes) | {entry[2] for entry in places.values()}):
         district, count = atlas.districts[code], counts[code]
         listed = sorted(held.get(code, []), key=lambda p: (-p[2], p[0], p[1] or ""))
-        districts[code] = {"n": [district.name_en, district.name_zh],
-                           "c": [count["designations"]] + [count[f"{level}_designations"] for level in
-                                                           ("national", "municipal", "international")],
-                           "p": listed[:DISTRICT_POPUP_PLACES], "m": max(0, len(listed) - DISTRICT_POPUP_PLACES)}
-    programmes = [[atlas.programmes[p].name_en, atlas.programmes[p].name_zh] for p in tables["programmes"]]
-    return {"sources": [_source_label(atlas, s) for s in tables["sources"]], "programmes": programmes,
-            "labels": list(tables["labels"]), "places": places, "districts": districts}
+        districts[code] = [[district.name_en, district.name_zh],
+                           [count["designations"]] + [count[f"{level}_designations"]
+                                                      for level in ("national", "municipal", "international")],
+                           listed[:DISTRICT_POPUP_PLACES], max(0, len(listed) - DISTRICT_POPUP_PLACES)]
+    return {"sources": [_source_label(atlas, s) for s in sources],
+            "programmes": [[atlas.programmes[p].name_en, atlas.programmes[p].name_zh] for p in programmes],
+            "labels": list(labels), "places": places, "districts": districts}
 
 
 def _text(value: Any) -> str:
@@ -99,43 +110,61 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def web_features(layer: Layer, atlas: Atlas) -> list[dict]:
-    """The layer's features as the map draws them: points, or district polygons left for
-    `DistrictShapes` to fill in, and a few short properties.
+def _each_once(function, frame, column: str | None) -> list:
+    """`function` of every value of a column (None for missing, and for a column the frame
+    lacks), worked out once per distinct value: a column of 100,000 features holds a few dozen."""
+    import numpy as np
+    import pandas as pd
+
+    if column not in frame.columns:
+        return [function(None)] * len(frame)
+    codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [function(None if pd.isna(value) else value) for value in uniques.tolist()]
+    return results[codes].tolist()
+
+
+def web_columns(layer: Layer, atlas: Atlas) -> dict[str, list]:
+    """The layer's features as the map draws them: one list per short property.
 
     Names and popups are not here but in the page's one `popup_table`, keyed by `p` (place id
     or district code). `b` / `y`: batch and year, for the filter; `c`: fill colour; `r`: radius
-    of a proportional symbol; `t`: the tooltip fields other than names; `s`: names to search;
-    `d`: the district whose polygon a feature is.
+    of a proportional symbol; `t`: the tooltip fields other than names; `a`: aliases, to search;
+    `d`: the district whose polygon a feature is; `lon` / `lat`: a point's coordinates in units
+    of 10^-POINT_DECIMALS degrees (integers: shorter than decimals, and quicker to write).
     """
-    spec = layer.spec
-    frame = layer.frame
+    import numpy as np
+
+    spec, frame = layer.spec, layer.frame
+
+    def values(column: str) -> list:  # plain values, None for missing
+        if column not in frame.columns:
+            return [None] * len(frame)
+        series = frame[column]
+        return series.astype(object).where(series.notna(), None).tolist()
+
+    keys = values("district_code" if spec.draw == "districts" else "place_id")
+    columns: dict[str, list] = {"p": keys}
+    if spec.draw == "designations":
+        columns.update(b=values("batch"), y=values("year"))
+    by = spec.style.get("by")
+    columns["c"] = _each_once(lambda value: colour_for(spec, {by: value}), frame, by)
     field, largest = metric_field(layer), largest_value(layer)
-    wanted = {"id", "place_id", "district_code", "batch", "year", spec.style.get("by"), field, *spec.tooltip}
-    columns = [c for c in frame.columns if c in wanted]
-    values = (frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in columns)
-    rows = [dict(zip(columns, row)) for row in zip(*values)]  # plain values, None for missing
+    if largest is not None:
+        max_radius = spec.style.get("radius", 20)
+        columns["r"] = _each_once(lambda value: round(radius_for(value, largest, max_radius), 2), frame, field)
     extra_tooltip = [f for f in spec.tooltip if f not in NAME_FIELDS]
-    features = []
-    for row, geometry in zip(rows, frame.geometry):
-        key = row["district_code"] if spec.draw == "districts" else row["place_id"]
-        properties = {"p": key, "c": colour_for(spec, row)}
-        if spec.draw == "designations":
-            properties.update(b=row["batch"], y=row["year"])
-        if largest is not None:
-            properties["r"] = round(radius_for(row[field], largest, spec.style.get("radius", 20)), 2)
-        if extra_tooltip:
-            properties["t"] = [_text(row.get(f)) for f in extra_tooltip]
-        if spec.search:
-            properties["s"] = escape(" / ".join(atlas.places[key].names()))  # leaflet-search shows it as HTML
-        if spec.geometry == "district":
-            properties["d"] = row["district_code"]
-        feature = {"type": "Feature", "id": row["id"], "properties": properties}
-        if spec.geometry == "point":
-            feature["geometry"] = {"type": "Point", "coordinates": [round(geometry.x, POINT_DECIMALS),
-                                                                    round(geometry.y, POINT_DECIMALS)]}
-        features.append(feature)
-    return features
+    if extra_tooltip:
+        columns["t"] = [list(texts) for texts in zip(*(_each_once(_text, frame, f) for f in extra_tooltip))]
+    if spec.search:
+        columns["a"] = [list(atlas.places[key].aliases) for key in keys]
+    if spec.geometry == "district":
+        columns["d"] = values("district_code")
+    else:
+        scale = 10 ** POINT_DECIMALS
+        columns["lon"] = np.rint(frame.geometry.x.to_numpy() * scale).astype(np.int64).tolist()
+        columns["lat"] = np.rint(frame.geometry.y.to_numpy() * scale).astype(np.int64).tolist()
+    return columns
 
 
 def encode_shape(geometry, decimals: int = POLYGON_DECIMALS) -> list[list[list[int]]]:
@@ -157,16 +186,20 @@ def encode_shape(geometry, decimals: int = POLYGON_DECIMALS) -> list[list[list[i
     return polygons
 
 
-def _on_each_feature(spec) -> str:
-    """Leaflet style of one feature: the layer's stroke, the feature's own fill and radius."""
-    base = {"color": spec.style.get("color", "#333"), "weight": spec.style.get("weight", 1),
-            "fillOpacity": spec.style.get("fill_opacity", 0.5), "opacity": 1, "fill": True}
+def _path_style(spec) -> dict:
+    """The layer's Leaflet path options: its stroke and fill opacity (each feature its own fill)."""
+    style = {"color": spec.style.get("color", "#333"), "weight": spec.style.get("weight", 1),
+             "fillOpacity": spec.style.get("fill_opacity", 0.5), "opacity": 1, "fill": True}
     if "dash_array" in spec.style:
-        base["dashArray"] = spec.style["dash_array"]
+        style["dashArray"] = spec.style["dash_array"]
+    return style
+
+
+def _on_each_feature(spec) -> str:
+    """Leaflet style of one district feature: the layer's stroke, the feature's own fill."""
     return ("function(feature, layer) {"
-            f" const style = Object.assign({json.dumps(base, sort_keys=True)}, {{fillColor: feature.properties.c}});"
-            " if (feature.properties.r !== undefined) style.radius = feature.properties.r;"
-            " layer.setStyle(style); }")
+            f" layer.setStyle(Object.assign({json.dumps(_path_style(spec), sort_keys=True)},"
+            " {fillColor: feature.properties.c})); }")
 
 
 def _legend_items(layer: Layer) -> list[list[str]]:
@@ -198,15 +231,19 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
     import folium
     import xyzservices.providers as providers
     from folium.map import FitBounds
-    from folium.plugins import Fullscreen, GroupedLayerControl, MarkerCluster, Search
-    from folium.utilities import JsCode
+    from folium.plugins import Fullscreen, GroupedLayerControl
 
-    from .plugins import DesignationFilter, DistrictLayer, DistrictShapes, GeoJson, Legend, PlaceFromHash, Popups
+    from .plugins import (DesignationFilter, DistrictLayer, DistrictShapes, Legend, PlaceFromHash, PlaceSearch,
+                          PointLayer, Popups)
 
     bounds = web_districts.total_bounds  # minx, miny, maxx, maxy
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
                       tiles=None, control_scale=True, prefer_canvas=True, maxZoom=18, zoomSnap=0.25,
                       title="Chongqing Green Atlas")
+    # Fitted before any layer is added, so layers are drawn once, in the fitted view, not twice.
+    fit = FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    fit.options["animate"] = False  # an animated first fit would swallow a view set from the URL hash
+    fit.add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(
         "<style>.atlas-popup h4{margin:0 0 4px}.atlas-popup ul{padding-left:16px;margin:2px 0}"
         ".atlas-popup td{padding:1px 4px;vertical-align:top}.atlas-popup{max-height:320px;overflow-y:auto}"
@@ -215,6 +252,8 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
     web_shapes = dict(zip(web_districts["code"], web_districts.geometry))
     groups: dict[str, list] = {}
     legend, filtered, bindings, search_layer, index_name = [], [], [], None, None
+    place_ids: set[str] = set()  # the places and districts popups describe
+    district_ids: set[str] = set()
     ids = itertools.count()
     for name in tiles:
         provider = providers.query_name(TILES[name])
@@ -232,35 +271,30 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
         spec = layer.spec
         group = folium.FeatureGroup(name=escape(f"{spec.title['en']} · {spec.title['zh']}"), show=spec.visible)
         group.add_to(fmap)
+        columns = web_columns(layer, atlas)
         if spec.geometry == "district":
-            geojson = DistrictLayer(web_features(layer, atlas), shapes.get_name(), _on_each_feature(spec))
+            features = [{"type": "Feature", "properties": dict(zip(columns, row))} for row in zip(*columns.values())]
+            (district_ids if spec.draw == "districts" else place_ids).update(columns["p"])
+            drawn_layer = DistrictLayer(features, shapes.get_name(), _on_each_feature(spec))
         else:
-            geojson = GeoJson({"type": "FeatureCollection", "features": web_features(layer, atlas)},
-                              name=spec.id, marker=folium.CircleMarker(radius=spec.style.get("radius", 6)),
-                              control=False, on_each_feature=JsCode(_on_each_feature(spec)))
-        if spec.cluster:
-            # No disableClusteringAtZoom: places sharing a district point then spiderfy.
-            cluster = MarkerCluster(control=False, options={"showCoverageOnHover": False, "chunkedLoading": True})
-            cluster.add_to(group)
-            geojson.add_to(cluster)
-        else:
-            geojson.add_to(group)
+            style = {**_path_style(spec), "radius": spec.style.get("radius", 6)}
+            drawn_layer = PointLayer(columns, POINT_DECIMALS, style, cluster=spec.cluster)
+            place_ids.update(columns["p"])
+        drawn_layer.add_to(group)
         _stable_ids(fmap.get_root(), ids)
-        bindings.append({"layer": geojson.get_name(), "kind": "district" if spec.draw == "districts" else "place",
-                         "fields": list(spec.tooltip)})
-        if spec.search:
-            search_layer = geojson
-        if spec.draw == "places":
-            index_name = geojson.get_name()
+        name = drawn_layer.get_name()
+        bindings.append({"layer": name, "kind": "district" if spec.draw == "districts" else "place",
+                         "fields": list(spec.tooltip), "cluster": spec.cluster and spec.geometry == "point"})
+        if spec.search and spec.geometry == "point":
+            search_layer = name
+        if spec.draw == "places" and spec.geometry == "point":
+            index_name = name
         if spec.draw == "designations":
-            filtered.append(geojson)
+            filtered.append(name)
         groups.setdefault(f"{spec.group['en']} · {spec.group['zh']}", []).append(group)
         legend.append({"layer": group.get_name(), "title": f"{spec.legend['en']} · {spec.legend['zh']}",
                        "items": _legend_items(layer)})
-    place_ids = {p for layer in layers if layer.spec.draw != "districts" for p in layer.frame.get("place_id", [])}
-    district_ids = {c for layer in layers if layer.spec.draw == "districts"
-                    for c in layer.frame.get("district_code", [])}
-    popups = Popups(popup_table(atlas, place_ids, district_ids), bindings)
+    popups = Popups(popup_table(atlas, place_ids, district_ids), bindings, DISTRICT_POPUP_PLACES)
     popups.add_to(fmap)
     _stable_ids(fmap.get_root(), ids)
     control = GroupedLayerControl({escape(k): v for k, v in groups.items()}, exclusive_groups=False, collapsed=True)
@@ -268,17 +302,13 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
     control.add_to(fmap)
     Legend(legend).add_to(fmap)
     if filtered:
-        DesignationFilter([g.get_name() for g in filtered], _filter_choices(atlas),
+        DesignationFilter(filtered, _filter_choices(atlas),
                           {"batch": "Batch 批次", "year": "Year 年份", "all": "all 全部"}).add_to(fmap)
     if search_layer is not None:
-        Search(layer=search_layer, search_label="s", placeholder="Search places 搜索地点",
-               collapsed=False, search_zoom=11, position="topright").add_to(fmap)
+        PlaceSearch(search_layer, popups.get_name(), placeholder="Search places 搜索地点").add_to(fmap)
     if index_name is not None:
         PlaceFromHash(index_name, popups.get_name()).add_to(fmap)
     Fullscreen(position="topleft").add_to(fmap)
-    fit = FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    fit.options["animate"] = False  # an animated first fit would swallow a view set from the URL hash
-    fit.add_to(fmap)
     _stable_ids(fmap.get_root(), ids)
     return fmap
 

@@ -89,6 +89,22 @@ def test_check_offline_catches_leftovers():
     with pytest.raises(AssetError):
         check_offline("<style>a { background: url(images/x.png) }</style>")
     check_offline("<script>var s = '<script src=\"https://x\">'; u = 'url(https://x)';</script>")
+    body = "<SCRIPT type='x'>a = '<link href=https://x>';</Script >"
+    check_offline(body * 3)
+    for page in (body + '<script src="https://x/a.js"></script>' + body,  # between script bodies
+                 body + "<p style='background: url(https://x/b.png)'>" + body,
+                 '<script>a = 1;</script><img><script src="//x/c.js">'):  # after an unterminated one
+        with pytest.raises(AssetError):
+            check_offline(page)
+
+
+def test_supercluster_url_names_the_vendored_version():
+    """PointLayer's own asset: its URL (never fetched, but the name it is inlined by) must
+    move with js/package.json."""
+    entry = assets.vendor_manifest()["assets"]["supercluster.js"]
+    assert f"supercluster@{entry['version']}/" in assets.SUPERCLUSTER_URL
+    assert assets.CDN_ASSETS[assets.SUPERCLUSTER_URL] == "supercluster.js"
+    assert "Supercluster" in assets.asset_text("supercluster.js")
 
 
 def test_every_url_of_covered_classes_is_mapped():

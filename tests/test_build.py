@@ -76,8 +76,11 @@ def test_leaving_early_stops_the_writers(tmp_path):
     assert processes and not any(p.is_alive() for p in processes)
 
 
-def test_map_failure_keeps_the_old_output_and_no_staging_left(tmp_path, monkeypatch):
-    import atlas.render
+@pytest.mark.parametrize("module, writer", [("atlas.render", "write_map"),  # in the main process
+                                            ("atlas.export", "write_geopackage"),  # in a forked one
+                                            ("atlas.pages", "write_pages")])
+def test_a_failing_writer_keeps_the_old_output_and_no_staging_left(module, writer, tmp_path, monkeypatch):
+    import importlib
 
     out = tmp_path / "output"
     out.mkdir()
@@ -85,7 +88,7 @@ def test_map_failure_keeps_the_old_output_and_no_staging_left(tmp_path, monkeypa
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(atlas.render, "write_map", broken)
+    monkeypatch.setattr(importlib.import_module(module), writer, broken)
     result = CliRunner().invoke(cli, ["render", "--out", str(out)])
     assert result.exit_code != 0
     assert [p.name for p in out.iterdir()] == ["keep.txt"]

@@ -213,23 +213,6 @@ def test_failing_render_leaves_old_output_whole(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output", "seeds"]
 
 
-def test_failure_while_writing_leaves_no_half_output(tmp_path, monkeypatch):
-    """A crash midway (here: the GeoPackage writer) removes the staging directory and keeps `out`."""
-    import atlas.export
-
-    out = tmp_path / "output"
-    out.mkdir()
-    (out / "keep.txt").write_text("old", encoding="utf-8")
-
-    def broken(*args, **kwargs):
-        raise OSError("disk full")
-    monkeypatch.setattr(atlas.export, "write_geopackage", broken)
-    result = CliRunner().invoke(cli, ["render", "--out", str(out)])
-    assert result.exit_code != 0
-    assert files_of(out) == {"keep.txt": b"old"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
-
-
 # --- layer specs and options ----------------------------------------------------------------
 
 def test_no_book_writes_map_and_exports_only(tmp_path):
@@ -297,18 +280,79 @@ def test_help_has_an_example():
     assert result.exit_code == 0 and "atlas render --out" in result.output
 
 
+# --- the map page's data -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bundled_layers():
+    from atlas.boundaries import district_boundaries
+    from atlas.geocode import geocode_atlas
+    from atlas.layers import PlaceColumns, build_layers
+    from atlas.load import default_seeds_dir
+
+    located = geocode_atlas(ATLAS, default_seeds_dir()).by_place()
+    layers = build_layers(list(SPECS.values()), ATLAS, PlaceColumns(ATLAS, located), district_boundaries(ATLAS.districts))
+    return {layer.spec.id: layer for layer in layers}
+
+
+@pytest.mark.parametrize("layer_id", sorted(SPECS))
+def test_web_columns_hold_every_feature(bundled_layers, layer_id):
+    from atlas.layers import colour_for
+    from atlas.render import POINT_DECIMALS, web_columns
+
+    layer, spec = bundled_layers[layer_id], SPECS[layer_id]
+    columns = web_columns(layer, ATLAS)
+    assert {len(values) for values in columns.values()} == {len(layer.frame)}
+    assert sorted(columns["p"]) == expected_places(layer_id)
+    frame = layer.frame.drop(columns="geometry")
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    assert columns["c"] == [colour_for(spec, row) for row in rows]
+    if spec.geometry == "point":
+        scale = 10 ** POINT_DECIMALS
+        for lon, lat, point in zip(columns["lon"], columns["lat"], layer.frame.geometry):
+            assert isinstance(lon, int) and abs(lon / scale - point.x) <= 0.51 / scale
+            assert isinstance(lat, int) and abs(lat / scale - point.y) <= 0.51 / scale
+    if spec.search:
+        assert [ATLAS.places[p].aliases for p in columns["p"]] == [tuple(a) for a in columns["a"]]
+
+
+def test_point_layer_keeps_colours_as_a_palette():
+    from atlas.plugins import PointLayer
+
+    columns = {"p": ["a", "b", "c"], "lon": [1, 2, 3], "lat": [4, 5, 6]}
+    mixed = PointLayer({**columns, "c": ["#111", "#222", "#111"]}, 5, {"radius": 4}, cluster=True)
+    page, options = json.loads(mixed.columns), json.loads(mixed.options)
+    assert [options["palette"][i] for i in page["c"]] == ["#111", "#222", "#111"]
+    assert options["scale"] == 100000 and options["cluster"] and "supercluster" in dict(mixed.default_js)
+    single = PointLayer({**columns, "c": ["#111"] * 3}, 5, {"radius": 4}, cluster=False)
+    page, options = json.loads(single.columns), json.loads(single.options)
+    assert "c" not in page and "palette" not in options and options["style"]["fillColor"] == "#111"
+    assert single.default_js == [] and options["cluster"] is None
+
+
+def test_map_page_carries_shared_code_once(out):
+    html = (out / "atlas.html").read_text(encoding="utf-8")
+    assert html.count("L.AtlasPoints = L.FeatureGroup.extend") == 1
+    assert html.count("supercluster.js: npm supercluster@") == 1
+    assert "markercluster.js:" not in html and "markercluster.default.css:" in html  # its look, not its code
+
+
 # --- the map in a real browser, offline -----------------------------------------------------
 
-GEOJSON_LAYERS_JS = """
+LAYERS_JS = """
+const byId = new Map(Object.values(window).filter(v => v instanceof L.Layer).map(v => [L.stamp(v), v]));
 const out = {};
-for (const key of Object.keys(window)) {
-  const value = window[key];
-  if (value instanceof L.GeoJSON) {
-    const layers = value.getLayers();
-    out[key] = {ids: layers.map(l => l.feature.id).sort(),
-                markers: layers.filter(l => l instanceof L.CircleMarker).length,
-                polygons: layers.filter(l => l instanceof L.Polygon).length};
-  }
+for (const label of document.querySelectorAll('.leaflet-control-layers label')) {
+  const input = label.querySelector('input');
+  if (!input) continue;  // a group heading
+  const layer = byId.get(input.layerId).getLayers()[0];  // the PointLayer or DistrictLayer in the layer's group
+  const drawn = layer.getLayers();
+  out[label.textContent.trim()] = {
+    points: layer instanceof L.AtlasPoints,
+    places: (layer instanceof L.AtlasPoints ? layer.columns.p : drawn.map(l => l.feature.properties.p)).slice().sort(),
+    shown: drawn.map(l => l.feature.properties.p).sort(),
+    markers: drawn.filter(l => l instanceof L.CircleMarker).length,
+    polygons: drawn.filter(l => l instanceof L.Polygon).length,
+    onMap: !!layer._map};
 }
 return out;
 """
@@ -318,9 +362,28 @@ return [...document.querySelectorAll('.leaflet-control-layers label')]
   .map(l => [l.textContent.trim(), l.querySelector('input') ? l.querySelector('input').checked : null]);
 """
 
+POPUP_JS = "const p = document.querySelector('.leaflet-popup-content'); return p ? p.textContent : null;"
 
-def open_map(browser, path: Path):
-    browser.get(path.as_uri())
+
+def title(layer_id: str) -> str:
+    """The layer's name in the layer control."""
+    spec = SPECS[layer_id]
+    return f"{spec.title['en']} · {spec.title['zh']}"
+
+
+def expected_places(layer_id: str, keep=lambda feature_id: True) -> list[str]:
+    """The place (district code for the districts layer) each of a layer's features draws,
+    sorted, counted from the seeds; `keep` picks features by their id."""
+    spec = SPECS[layer_id]
+    ids = [i for i in expected_ids(layer_id) if keep(i)]
+    if spec.draw in ("districts", "places"):
+        return sorted(ids)
+    table = ATLAS.metrics if spec.draw == "metric" else ATLAS.designations
+    return sorted(table[i].place for i in ids)
+
+
+def open_map(browser, path: Path, fragment: str = ""):
+    browser.get(path.as_uri() + fragment)
     for _ in range(50):
         if browser.execute_script("return document.readyState") == "complete":
             break
@@ -340,15 +403,20 @@ def test_map_opens_offline_with_every_layer(out, browser):
     for spec in SPECS.values():
         assert labels[f"{spec.title['en']} · {spec.title['zh']}"] == spec.visible
         assert labels[f"{spec.group['en']} · {spec.group['zh']}"] is None  # group heading
-    drawn = browser.execute_script(GEOJSON_LAYERS_JS)
+    drawn = browser.execute_script(LAYERS_JS)
     assert len(drawn) == len(SPECS)
-    by_ids = {tuple(layer["ids"]): layer for layer in drawn.values()}
     for layer_id, spec in SPECS.items():
-        layer = by_ids[tuple(sorted(expected_ids(layer_id)))]
+        layer = drawn[title(layer_id)]
+        assert layer["places"] == expected_places(layer_id) and layer["onMap"] == spec.visible, layer_id
+        assert layer["points"] == (spec.geometry == "point")
         if spec.geometry == "district":
-            assert layer["polygons"] == len(layer["ids"]) and layer["markers"] == 0
+            assert layer["polygons"] == len(layer["places"]) and layer["markers"] == 0
+        elif not spec.visible:  # made only when first shown
+            assert layer["markers"] == 0
+        elif spec.cluster:  # some places in clusters, the others drawn
+            assert 0 < layer["markers"] < len(layer["places"]) and set(layer["shown"]) < set(layer["places"])
         else:
-            assert layer["markers"] == len(layer["ids"]) and layer["polygons"] == 0
+            assert layer["markers"] == len(layer["places"]) and layer["shown"] == layer["places"]
     state = browser.execute_script("""
         const map = document.querySelector('.folium-map');
         return {scale: !!map.querySelector('.leaflet-control-scale'),
@@ -375,29 +443,59 @@ def toggle_layers(browser, map_element, titles: list[str]) -> None:
     time.sleep(0.3)
 
 
-def click_feature(browser, map_element, feature_id: str) -> str:
-    """Centre the map on a feature, click it with the mouse, return the popup's text."""
-    browser.execute_script("""
+def centre_on(browser, place_id: str, zoom: int) -> None:
+    """Centre the map on a drawn marker of the place."""
+    found = browser.execute_script("""
         const map = Object.values(window).find(v => v instanceof L.Map);
         for (const value of Object.values(window)) {
-          if (!(value instanceof L.GeoJSON)) continue;
-          const layer = value.getLayers().find(l => l.feature.id === arguments[0]);
-          if (layer) { map.setView(layer.getLatLng(), 9, {animate: false}); return; }
+          if (!(value instanceof L.AtlasPoints) || !value._map) continue;
+          const marker = value.getLayers().find(l => l.feature.properties.p === arguments[0]);
+          if (marker) { map.setView(marker.getLatLng(), arguments[1], {animate: false}); return true; }
         }
-    """, feature_id)
+        return false;
+    """, place_id, zoom)
+    assert found, f"no marker of {place_id} is drawn"
     time.sleep(0.3)
+
+
+def click_place(browser, map_element, place_id: str, zoom: int = 9) -> str | None:
+    """Centre the map on a drawn marker of the place, click it with the mouse, return the popup's text."""
+    centre_on(browser, place_id, zoom)
     ActionChains(browser).move_to_element(map_element).click().perform()
     time.sleep(0.3)
-    return browser.execute_script(
-        "const p = document.querySelector('.leaflet-popup-content'); return p ? p.textContent : null;")
+    return browser.execute_script(POPUP_JS)
+
+
+def test_hovering_a_marker_shows_its_tooltip(out, browser, bundled_layers):
+    """The tooltip: names from the popup table, the layer's other fields from its columns."""
+    drawn_at = {}  # point -> the ids of the features the visible point layers but places draw there
+    for layer in bundled_layers.values():
+        if layer.spec.visible and layer.spec.geometry == "point" and layer.spec.id != "places":
+            for feature_id, point in zip(layer.frame["id"], layer.frame.geometry):
+                drawn_at.setdefault((point.x, point.y), []).append(feature_id)
+    alone = {ids[0] for ids in drawn_at.values() if len(ids) == 1}
+    d = next(ATLAS.designations[i] for i in sorted(expected_ids("municipal-two-mountains-bases"))  # drawn last
+             if i in alone and ATLAS.designations[i].batch is not None)
+    map_element = open_map(browser, out / "atlas.html")
+    toggle_layers(browser, map_element, ["All places"])
+    centre_on(browser, d.place, 12)
+    ActionChains(browser).move_to_element(map_element).perform()
+    time.sleep(0.3)
+    tooltip = browser.execute_script("const t = document.querySelector('.leaflet-tooltip'); return t && t.textContent;")
+    place = ATLAS.places[d.place]
+    assert tooltip == " · ".join([place.name_en, place.name_zh, str(d.batch), str(d.year) if d.year else "–"])
+    assert_offline_and_clean(browser)
 
 
 def test_clicking_a_marker_opens_its_figures(out, browser):
+    """Good-air days is hidden at first: its markers are made when it is switched on."""
     map_element = open_map(browser, out / "atlas.html")
     toggle_layers(browser, map_element, ["All places", "Good-air days"])
     labels = dict(browser.execute_script(LAYER_CONTROL_JS))
     assert labels["All places · 全部地点"] is False and labels["Good-air days per year · 空气质量优良天数"] is True
-    popup = click_feature(browser, map_element, "kaizhou-good-air-days-2023")
+    air = browser.execute_script(LAYERS_JS)[title("good-air-days")]
+    assert air["onMap"] and air["markers"] == len(expected_places("good-air-days")) == 2
+    popup = click_place(browser, map_element, "kaizhou")
     assert popup is not None, "no popup opened"
     assert "Kaizhou District" in popup and "开州区" in popup
     assert "335 days" in popup and "2023" in popup and "China Carbon Credit Platform" in popup
@@ -406,28 +504,131 @@ def test_clicking_a_marker_opens_its_figures(out, browser):
 
 
 def test_place_in_url_hash_opens_its_popup(out, browser):
-    browser.get((out / "atlas.html").as_uri() + "#place=jinyun-mountain")
-    time.sleep(1.0)
-    popup = browser.execute_script(
-        "const p = document.querySelector('.leaflet-popup-content'); return p ? p.textContent : null;")
+    open_map(browser, out / "atlas.html", "#place=jinyun-mountain")
+    time.sleep(0.5)
+    popup = browser.execute_script(POPUP_JS)
     assert popup and "Jinyun Mountain" in popup and "7,600 hectares" in popup
     assert_offline_and_clean(browser)
 
 
+def select_filter(browser, key: str, value: str) -> None:
+    select = browser.find_element(By.CSS_SELECTOR, f".atlas-filter select[name={key}]")
+    select.find_element(By.CSS_SELECTOR, f"option[value='{value}']").click()
+
+
 def test_filter_by_batch_hides_other_batches(out, browser):
-    open_map(browser, out / "atlas.html")
-    select = browser.find_element(By.CSS_SELECTOR, ".atlas-filter select[name=batch]")
-    select.find_element(By.CSS_SELECTOR, "option[value='5']").click()
-    shown = {tuple(layer["ids"]) for layer in browser.execute_script(GEOJSON_LAYERS_JS).values()}
+    def batch_5(designation_id):
+        return ATLAS.designations[designation_id].batch == 5
+
+    map_element = open_map(browser, out / "atlas.html")
+    select_filter(browser, "batch", "5")
+    drawn = browser.execute_script(LAYERS_JS)
     for layer_id, spec in SPECS.items():
-        ids = expected_ids(layer_id)
-        if spec.draw == "designations":
-            ids = {i for i in ids if ATLAS.designations[i].batch == 5}
-        assert tuple(sorted(ids)) in shown, layer_id
-    select.find_element(By.CSS_SELECTOR, "option[value='unknown']").click()
-    shown = {tuple(layer["ids"]) for layer in browser.execute_script(GEOJSON_LAYERS_JS).values()}
-    unknown = {i for i in expected_ids("national-two-mountains-bases") if ATLAS.designations[i].batch is None}
-    assert unknown and tuple(sorted(unknown)) in shown
+        if spec.visible and not spec.cluster:  # a clustered layer draws only some of its points
+            keep = batch_5 if spec.draw == "designations" else lambda i: True
+            assert drawn[title(layer_id)]["shown"] == expected_places(layer_id, keep), layer_id
+    hidden = [layer_id for layer_id, spec in SPECS.items() if spec.draw == "designations" and not spec.visible]
+    assert hidden
+    toggle_layers(browser, map_element, [SPECS[layer_id].title["en"] for layer_id in hidden])
+    drawn = browser.execute_script(LAYERS_JS)
+    for layer_id in hidden:  # made after the filter was set: filtered too
+        assert drawn[title(layer_id)]["onMap"] and drawn[title(layer_id)]["shown"] == expected_places(layer_id, batch_5)
+    select_filter(browser, "batch", "unknown")
+    shown = browser.execute_script(LAYERS_JS)[title("national-two-mountains-bases")]["shown"]
+    assert shown and shown == expected_places("national-two-mountains-bases",
+                                              lambda i: ATLAS.designations[i].batch is None)
+    select_filter(browser, "batch", "")
+    shown = browser.execute_script(LAYERS_JS)[title("national-two-mountains-bases")]["shown"]
+    assert shown == expected_places("national-two-mountains-bases")
+    assert_offline_and_clean(browser)
+
+
+def search_for(browser, text: str) -> list[str]:
+    """Type into the search box; the suggestions it lists."""
+    box = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-search input")
+    box.clear()
+    box.send_keys(text)
+    time.sleep(0.8)  # leaflet-search waits 400 ms after typing
+    return [tip.text for tip in browser.find_elements(By.CSS_SELECTOR, ".search-tooltip .search-tip")]
+
+
+@pytest.mark.parametrize("text", ["Jinyun", "缙云", "Jinyunshan"])
+def test_search_finds_a_place_by_any_name_and_opens_it(out, browser, text):
+    assert "Jinyunshan" in ATLAS.places["jinyun-mountain"].aliases
+    open_map(browser, out / "atlas.html")
+    tips = search_for(browser, text)
+    expected = " / ".join(ATLAS.places["jinyun-mountain"].names())
+    assert expected in tips
+    browser.find_elements(By.CSS_SELECTOR, ".search-tooltip .search-tip")[tips.index(expected)].click()
+    time.sleep(0.5)
+    popup = browser.execute_script(POPUP_JS)
+    assert popup and popup.startswith("Jinyun Mountain · 缙云山") and "7,600 hectares" in popup
+    assert_offline_and_clean(browser)
+
+
+def test_clicking_a_stack_of_places_lists_them(out, browser):
+    """Places at one point (a district's, say) stay one cluster at the closest zoom: a click
+    lists them, and a name in the list opens that place's popup."""
+    map_element = open_map(browser, out / "atlas.html")
+    browser.execute_script("""
+        const map = Object.values(window).find(v => v instanceof L.Map);
+        const places = Object.values(window).find(v => v instanceof L.AtlasPoints && v.options.cluster);
+        map.setView(places.locate("hanfeng-lake"), map.getMaxZoom(), {animate: false});
+    """)
+    time.sleep(0.3)
+    ActionChains(browser).move_to_element(map_element).click().perform()  # the cluster at the centre
+    time.sleep(0.3)
+    popup = browser.execute_script(POPUP_JS)
+    assert popup and popup.startswith("2 places · 2 个地点")
+    assert "Hanfeng Lake" in popup and "Kaizhou District" in popup
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Hanfeng Lake").click()
+    time.sleep(0.3)
+    popup = browser.execute_script(POPUP_JS)
+    assert popup and popup.startswith("Hanfeng Lake") and "Designations" in popup
+    assert_offline_and_clean(browser)
+
+
+@pytest.fixture(scope="module")
+def synthetic_out(tmp_path_factory):
+    """The map of 400 synthetic places: more than one view's worth of clusters."""
+    from benchmarks.synthetic import write_seeds
+
+    root = tmp_path_factory.mktemp("synthetic")
+    out = root / "output"
+    result = render("--seeds", str(write_seeds(400, root / "seeds")), "--out", str(out), "--no-book")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_clustered_places_open_their_popups(synthetic_out, browser):
+    map_element = open_map(browser, synthetic_out / "atlas.html")
+    places = browser.execute_script(LAYERS_JS)[title("places")]
+    assert len(places["places"]) == 400 and places["markers"] < 400
+    clusters = browser.find_elements(By.CSS_SELECTOR, ".marker-cluster")
+    assert clusters
+    zoom = browser.execute_script("return Object.values(window).find(v => v instanceof L.Map).getZoom()")
+    ActionChains(browser).move_to_element(clusters[0]).click().perform()  # zooms in to part it
+    time.sleep(0.6)
+    assert browser.execute_script("return Object.values(window).find(v => v instanceof L.Map).getZoom()") > zoom
+    browser.execute_script("""
+        const map = Object.values(window).find(v => v instanceof L.Map);
+        const places = Object.values(window).find(v => v instanceof L.AtlasPoints && v.options.cluster);
+        map.setView(places.locate("p000123"), 15, {animate: false});
+    """)
+    time.sleep(0.3)
+    popup = click_place(browser, map_element, "p000123", zoom=15)
+    assert popup and popup.startswith("Synthetic place 123 · 合成地点123") and "days" in popup
+    assert_offline_and_clean(browser)
+
+
+def test_clustered_place_in_url_hash_opens_its_popup(synthetic_out, browser):
+    open_map(browser, synthetic_out / "atlas.html", "#place=p000321")
+    time.sleep(0.5)
+    popup = browser.execute_script(POPUP_JS)
+    assert popup and popup.startswith("Synthetic place 321 · 合成地点321") and "Designations" in popup
+    browser.execute_script("window.location.hash = '#place=p000007'")
+    time.sleep(0.5)
+    assert browser.execute_script(POPUP_JS).startswith("Synthetic place 7 · 合成地点7")
     assert_offline_and_clean(browser)
 
 
@@ -473,3 +674,15 @@ def test_xss_names_show_as_text_in_the_browser(xss_out, browser):
         with pytest.raises(NoAlertPresentException):
             browser.switch_to.alert.text
         assert_offline_and_clean(browser)
+
+
+def test_xss_names_show_as_text_in_the_search_list(xss_out, browser):
+    open_map(browser, xss_out / "atlas.html")
+    tips = search_for(browser, "onerror")
+    assert any(tip.startswith(XSS_NAMES[1]) for tip in tips), tips
+    tips = search_for(browser, "raw %")
+    assert any(tip.startswith("{{ 7 * 7 }} {% raw %}Wulong") for tip in tips), tips
+    assert browser.execute_script("return document.querySelectorAll('img[src=x], .search-tooltip script').length") == 0
+    with pytest.raises(NoAlertPresentException):
+        _ = browser.switch_to.alert.text
+    assert_offline_and_clean(browser)
