@@ -113,6 +113,9 @@ SCHEMAS: dict[str, dict[str, Field]] = {
 ID_FIELD = {name: ("code" if name == "districts" else "id") for name in SCHEMAS}
 
 
+EVIDENCE_FIELDS = {prefix: (f"{prefix}source", f"{prefix}evidence") for prefix in ("", "batch_", "year_")}
+
+
 def entry_name(kind: str, index: int, entry: Any) -> str:
     """How problems name an entry: `places[jinyun-mountain]`, or its position when it has no id."""
     key = ID_FIELD[kind]
@@ -204,7 +207,7 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
     problems.extend(out.problems)
 
     def evidence(e: Node, name: str, out: Collector, prefix: str = "") -> Evidence | None:
-        source_field, excerpt_field = f"{prefix}source", f"{prefix}evidence"
+        source_field, excerpt_field = EVIDENCE_FIELDS[prefix]
         source, excerpt = e.get(source_field), e.get(excerpt_field)
         if source is None and excerpt is None:
             return None
@@ -235,15 +238,16 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
             out.add(e, name, "level", f"{e['level']!r} does not match programme level {programme.level!r}")
             ok = False
         main = evidence(e, name, out)
-        extra = {f"{p}_evidence": evidence(e, name, out, f"{p}_") for p in ("batch", "year")}
+        extra = {}
         for part in ("batch", "year"):
-            if extra[f"{part}_evidence"] and e.get(part) is None:
+            found = extra[part] = evidence(e, name, out, f"{part}_")
+            if found and e.get(part) is None:
                 out.add(e, name, f"{part}_source", f"cites a source for the {part} but the {part} is null")
                 ok = False
         if ok and main:
-            fields = {k: e.get(k) for k in ("id", "place", "programme", "level", "batch", "year")}
-            designations[e["id"]] = Designation(**fields, evidence=main, **extra,
-                                                confidence=e.get("confidence", "high"))
+            designations[e["id"]] = Designation(
+                e["id"], e["place"], e["programme"], e["level"], e.get("batch"), e.get("year"), main,
+                extra["batch"], extra["year"], e.get("confidence", "high"))
     problems.extend(out.problems)
 
     out = collector("metrics")
@@ -273,9 +277,8 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
             ok = False
         main = evidence(e, name, out)
         if ok and main:
-            fields = {k: e.get(k) for k in ("id", "place", "key", "value", "unit", "stated", "year",
-                                            "qualifier", "note")}
-            metrics[e["id"]] = Metric(**fields, evidence=main, base_value=base.value,
-                                      base_unit=base.unit, kind=base.kind)
+            metrics[e["id"]] = Metric(e["id"], e["place"], e["key"], e["value"], e["unit"], e["stated"], main,
+                                      base.value, base.unit, base.kind, e.get("year"), e.get("qualifier"),
+                                      e.get("note"))
     problems.extend(out.problems)
     return Atlas(sources, districts, programmes, places, designations, metrics)
