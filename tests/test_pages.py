@@ -9,6 +9,7 @@ import sys
 import time
 import warnings
 from collections import Counter
+from functools import reduce
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,6 +19,7 @@ import matplotlib
 import matplotlib.text
 import numpy as np
 import pytest
+import shapely
 from click.testing import CliRunner
 from PIL import Image
 from selenium.common.exceptions import NoAlertPresentException
@@ -29,7 +31,7 @@ from atlas.boundaries import district_boundaries, simplified_boundaries
 from atlas.cli import cli
 from atlas.geocode import geocode_atlas
 from atlas.load import PLACE_KINDS, default_seeds_dir, load_atlas
-from atlas.pages import KIND_ZH, figure_label, timeline_chart, write_pages
+from atlas.pages import KIND_ZH, MAPS_DIR, PLACES_DIR, figure_label, timeline_chart, write_pages
 from atlas.units import format_number
 from benchmarks.synthetic import write_seeds
 from tests.browser import requested_urls, severe_console_entries
@@ -38,6 +40,7 @@ from tests.test_validate import XSS_NAMES
 
 ATLAS = load_atlas()
 XSS_NAME = XSS_NAMES[0]  # "<script>alert(1)</script>"
+JINJA_NAME = "{{ 7 * 7 }}{% if true %}x{% endif %}"  # data, never a template
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -63,7 +66,9 @@ def xss_book(tmp_path_factory) -> Path:
     seeds = copy_seeds(root / "seeds")
 
     def rename(entries):
-        next(e for e in entries if e["id"] == "jinyun-mountain")["name_en"] = XSS_NAME
+        jinyun = next(e for e in entries if e["id"] == "jinyun-mountain")
+        jinyun["name_en"] = XSS_NAME
+        jinyun["aliases"] = [XSS_NAMES[1], JINJA_NAME]
     edit_seed(seeds, "places", rename)
     return render(root / "output", "--seeds", str(seeds))
 
@@ -119,6 +124,94 @@ def test_every_link_resolves_to_a_file_in_the_output(book):
             targets.add(target.relative_to(book.resolve()).as_posix())
     assert {"index.html", "timeline.html", "atlas.html", "atlas.png", "atlas.svg", "book.css"} <= targets
     assert {f"places/{p}.html" for p in ATLAS.places} <= targets
+
+
+def districts_with_places(atlas) -> set[str]:
+    return {p.district for p in atlas.places.values()}
+
+
+SPOT = re.compile(r'<div class="map( inset)?"><img src="([^"]+)" width="(\d+)" height="(\d+)" alt="[^"]*">'
+                  r'<svg class="spot" style="left:([\d.]+)%;top:([\d.]+)%"')
+
+
+def spots_on(page: Path) -> dict[str, tuple[Path, int, int, float, float]]:
+    """The page's locator and inset: (image file, width, height, dot x and y in percent)."""
+    found = {("inset" if inset else "locator"): (page.parent / src, int(w), int(h), float(x), float(y))
+             for inset, src, w, h, x, y in SPOT.findall(page.read_text(encoding="utf-8"))}
+    assert found.keys() == {"locator", "inset"}, page.name
+    return found
+
+
+def svg_shapes(svg: Path) -> dict[str, list[shapely.Polygon]]:
+    """The polygons of a map file by class, read back from its path data (M x y x y ... Z rings)."""
+    shapes: dict[str, list[shapely.Polygon]] = {}
+    for path in ElementTree.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}path"):
+        rings = [np.array(ring.split(), dtype=float).reshape(-1, 2) for ring in re.findall(r"M([^MZ]+)Z", path.get("d"))]
+        shapes.setdefault(path.get("class"), []).append(
+            reduce(shapely.symmetric_difference, [shapely.Polygon(r) for r in rings if len(r) >= 3]))  # even-odd
+    return shapes
+
+
+def test_place_pages_share_their_districts_maps(book):
+    """A locator map and a city inset per district with places, and none for the others; a place
+    page draws no geometry of its own, only its dots."""
+    maps = {p.name for p in (book / PLACES_DIR / MAPS_DIR).iterdir()}
+    assert maps == {f"{code}{suffix}.svg" for code in districts_with_places(ATLAS) for suffix in ("", "-city")}
+    for place in ATLAS.places.values():
+        page = book / PLACES_DIR / f"{place.id}.html"
+        assert "<path" not in page.read_text(encoding="utf-8")
+        found = spots_on(page)
+        assert found["locator"][0].name == f"{place.district}.svg"
+        assert found["inset"][0].name == f"{place.district}-city.svg"
+
+
+def test_locator_map_shows_the_district_among_neighbours_with_scale_and_north(book):
+    for code in districts_with_places(ATLAS):
+        svg = book / PLACES_DIR / MAPS_DIR / f"{code}.svg"
+        root = ElementTree.parse(svg).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        assert any(t.endswith(" km") for t in texts) and "N ↑" in texts
+        shapes = svg_shapes(svg)
+        assert len(shapes["home"]) == 1 and len(shapes["neighbour"]) >= 1, code
+        district = ATLAS.districts[code]
+        assert district.name_en in root.find("{http://www.w3.org/2000/svg}title").text
+        city = svg_shapes(book / PLACES_DIR / MAPS_DIR / f"{code}-city.svg")
+        assert len(city["city"]) == len(city["home"]) == 1 and city["city"][0].contains(city["home"][0].buffer(-0.5))
+
+
+def test_place_dot_lies_where_the_place_is_on_both_maps(book):
+    """The dot's percentages, read off the page, put it inside the district's shape as the
+    district's map file draws it, and where the place lies across the district's extent, east to
+    west and north to south (the maps are equirectangular: linear in longitude and latitude)."""
+    located = geocode_atlas(ATLAS, default_seeds_dir(), None).by_place()
+    frame = district_boundaries(ATLAS.districts)
+    extent = dict(zip(frame["code"], frame.geometry.bounds.values.tolist()))
+    for place in ATLAS.places.values():
+        west, south, east, north = extent[place.district]
+        across = ((located[place.id].lon - west) / (east - west), (north - located[place.id].lat) / (north - south))
+        for which, (svg, width, height, x, y) in spots_on(book / PLACES_DIR / f"{place.id}.html").items():
+            assert 0 <= x <= 100 and 0 <= y <= 100, (place.id, which)
+            root = ElementTree.parse(svg).getroot()
+            assert (root.get("width"), root.get("height")) == (str(width), str(height))
+            dot = shapely.Point(x / 100 * width, y / 100 * height)
+            home = svg_shapes(svg)["home"][0]
+            assert home.distance(dot) <= 1.5, (place.id, which, home.distance(dot))
+            left, top, right, bottom = home.bounds
+            expected = (left + across[0] * (right - left), top + across[1] * (bottom - top))
+            assert dot.distance(shapely.Point(expected)) <= 1.5, (place.id, which, dot, expected)
+
+
+def test_place_page_of_a_large_atlas_stays_small(tmp_path):
+    """A synthetic place (one designation, one figure) on a page of its own text: a few
+    kilobytes, as against 37 when each page drew its district."""
+    seeds = write_seeds(60, tmp_path / "seeds")
+    atlas = load_atlas(seeds)
+    located = geocode_atlas(atlas, seeds, None).by_place()
+    written = write_pages(atlas, located, district_boundaries(atlas.districts), tmp_path / "book")
+    pages = [p for p in written if p.parent.name == PLACES_DIR]
+    assert len(pages) == len(atlas.places)
+    assert max(p.stat().st_size for p in pages) < 8_000
 
 
 def test_index_lists_every_place_with_its_page_and_map_link(book):
@@ -220,7 +313,7 @@ def test_book_is_byte_identical_in_another_process(book, tmp_path):
                    env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True)
     first, second = files_of(book), files_of(again)
     names = [name for name in first if name.startswith(BOOK)]
-    assert len(names) == len(ATLAS.places) + len(BOOK) - 1
+    assert len(names) == len(ATLAS.places) + 2 * len(districts_with_places(ATLAS)) + len(BOOK) - 1
     assert [name for name in names if first[name] != second[name]] == []
 
 
@@ -242,6 +335,15 @@ def test_svg_is_the_same_sheet(book):
     assert root.get("width") == "842.04pt" and root.get("height") == "595.44pt"  # 297 x 210 mm
     svg = (book / "atlas.svg").read_text(encoding="utf-8")
     assert "<dc:date>" not in svg and "xlink:href=\"http" not in svg
+
+
+@pytest.mark.parametrize("formats", [("png",), ("svg",)])
+def test_plate_file_is_the_same_written_alone(book, tmp_path, formats):
+    """So that a render may write the PNG and the SVG in processes of their own."""
+    located = geocode_atlas(ATLAS, default_seeds_dir(), None).by_place()
+    written = overview.write_overview(ATLAS, located, simplified_boundaries(ATLAS.districts), tmp_path, formats)
+    assert [p.name for p in written] == [f"atlas.{formats[0]}"] == [p.name for p in tmp_path.iterdir()]
+    assert written[0].read_bytes() == (book / written[0].name).read_bytes()
 
 
 def _plate_texts(atlas) -> list[str]:
@@ -336,6 +438,10 @@ def test_script_name_is_text_in_index_and_page(xss_book):
         html = path.read_text(encoding="utf-8")
         assert XSS_NAME not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert XSS_NAME in Page(path).all_text
+    page = xss_book / "places" / "jinyun-mountain.html"
+    html = page.read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html  # an alias
+    assert JINJA_NAME in Page(page).all_text  # shown as written, never evaluated
     assert Page(xss_book / "places" / "jinyun-mountain.html").scripts == 0
     assert Page(xss_book / "index.html").scripts == 1  # our sorting and filtering, nothing else
 
@@ -397,16 +503,23 @@ def test_index_sorts_and_filters_offline(book, browser):
 def test_place_page_opens_offline(book, browser):
     open_page(browser, book / "places" / "jinyun-mountain.html")
     state = browser.execute_script("""
-        return {h1: document.querySelector('h1').textContent,
-                paths: document.querySelectorAll('.locator path').length,
-                spot: !!document.querySelector('.locator circle.spot'),
-                inset: !!document.querySelector('.locator svg.inset .home'),
+        const maps = [...document.querySelectorAll('.locator .map')].map(m => {
+            const img = m.querySelector('img').getBoundingClientRect();
+            const dot = m.querySelector('.spot').getBoundingClientRect();
+            return {loaded: m.querySelector('img').naturalWidth, width: img.width,
+                    x: (dot.left + dot.width / 2 - img.left) / img.width,
+                    y: (dot.top + dot.height / 2 - img.top) / img.height};
+        });
+        return {h1: document.querySelector('h1').textContent, maps: maps,
                 figures: document.querySelectorAll('table.figures tbody tr').length,
-                designations: document.querySelectorAll('ol.timeline > li').length,
-                width: document.querySelector('.locator svg').getBoundingClientRect().width};
+                designations: document.querySelectorAll('ol.timeline > li').length};
     """)
     assert state["h1"] == "Jinyun Mountain 缙云山"
-    assert state["paths"] >= 3 and state["spot"] and state["inset"] and state["width"] > 100
+    locator, inset = state["maps"]
+    assert locator["loaded"] > 100 and locator["width"] > 100 and inset["loaded"] > 50
+    for drawn, page in zip(state["maps"], spots_on(book / "places" / "jinyun-mountain.html").values()):
+        assert drawn["x"] == pytest.approx(page[3] / 100, abs=0.01)  # the dot where the page puts it,
+        assert drawn["y"] == pytest.approx(page[4] / 100, abs=0.01)  # over the image as laid out
     assert state["figures"] == len(ATLAS.metrics_of("jinyun-mountain"))
     assert state["designations"] == len(ATLAS.designations_of("jinyun-mountain"))
     assert_offline_and_clean(browser)
