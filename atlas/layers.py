@@ -342,7 +342,7 @@ def typed_frame_from_columns(columns: Mapping[str, list]):
         elif present and all(type(v) in (int, float) for v in present):
             typed[name] = np.array([np.nan if v is None else v for v in values], dtype="float64")
         else:
-            typed[name] = np.array(values, dtype=object)
+            typed[name] = pd.Series(values, dtype=object)  # kept as Python strings: no Arrow round trip
     return pd.DataFrame(typed)
 
 
