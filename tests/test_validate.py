@@ -227,3 +227,18 @@ def test_json_seed_files_load_like_yaml(tmp_path):
     result = run_validate(seeds)
     assert result.exit_code == 2
     assert f"metrics.yaml: metrics[{metrics['metrics'][0]['id']}].unit: unknown unit" in result.output
+
+
+def test_the_installed_command_exits_with_its_code_and_all_its_output(tmp_path):
+    """`main` leaves without interpreter teardown: what it printed must still all arrive, with
+    the command's exit code."""
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "atlas.cli", "validate"], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("seeds OK: 29 places"), ok
+    bad = subprocess.run([sys.executable, "-m", "atlas.cli", "validate", "--seeds", str(tmp_path / "none")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().endswith("seeds directory does not exist"), bad
+    usage = subprocess.run([sys.executable, "-m", "atlas.cli", "nonsense"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "No such command 'nonsense'" in usage.stderr
