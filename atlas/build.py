@@ -4,6 +4,7 @@ seeds -> load/validate -> geocode -> layers -> render/export, into a staged outp
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
             beside.start("pages", pages)
             beside.start("overview png", overview("png"))
             beside.start("overview svg", overview("svg"))
-        beside.start("tables", lambda: write_tables(atlas, columns, stage))
+        beside.start("tables", lambda: write_tables(atlas, columns, stage), yielding=True)  # done long before
         layers = build_layers(specs, atlas, columns, full)
         stages.done("layers")
         beside.start("geojson", lambda: write_geojsons(layers, stage))
@@ -120,7 +121,9 @@ class Beside:
                 process.terminate()
             process.join()
 
-    def start(self, name: str, work: Callable[[], list[Path]]) -> None:
+    def start(self, name: str, work: Callable[[], list[Path]], *, yielding: bool = False) -> None:
+        """Fork `work` off now. A `yielding` writer, one with time to spare, runs at a lower
+        priority so that the writers the render waits for get the cores first."""
         def timed() -> tuple[list[str], float]:
             """The paths relative to `root`, as strings: a book of 100,000 pages sends them
             through a pipe, where Path objects cost a second."""
@@ -135,6 +138,8 @@ class Beside:
         receive, send = context.Pipe(duplex=False)
 
         def child() -> None:
+            if yielding:
+                os.nice(10)
             try:
                 send.send((True, timed()))
             except BaseException as exc:  # handed to the parent, which raises it
