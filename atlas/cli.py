@@ -5,12 +5,10 @@ Commands are imported only when run, so `atlas --help` stays fast.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import logging
 import os
 import sys
-from contextlib import contextmanager
 
 import click
 
@@ -56,26 +54,13 @@ class AtlasGroup(click.Group):
 
     def invoke(self, ctx):
         from .errors import AtlasError
+        from .runtime import collector_paused
 
         try:
-            with _cyclic_gc_paused():
+            with collector_paused():
                 return super().invoke(ctx)
         except AtlasError as error:
             raise AtlasClickError(error) from None
-
-
-@contextmanager
-def _cyclic_gc_paused():
-    """A command builds millions of small objects (100,000 places) and frees next to none in
-    reference cycles; Python's cyclic collector would walk them all again and again, a third
-    of a large render's time. Plain reference counting still frees everything else."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @click.group(cls=AtlasGroup)

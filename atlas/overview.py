@@ -43,7 +43,8 @@ from .boundaries import CRS, cnmaps_version
 from .geocode import WHOLE_DISTRICT_KINDS, Located
 from .layers import district_counts
 from .model import Atlas, Designation, Place
-from .pages import PNG_FILE, SVG_FILE, collector_paused, index_order
+from .pages import PNG_FILE, SVG_FILE, index_order
+from .runtime import collector_paused
 
 log = logging.getLogger(__name__)
 

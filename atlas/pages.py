@@ -17,17 +17,15 @@ Same input, same bytes: no timestamps, and every list has a fixed order.
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from importlib.resources import files
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -40,6 +38,7 @@ from .boundaries import simplified_boundaries
 from .errors import RunError
 from .geocode import Located
 from .model import LEVELS, Atlas, Designation, District, Evidence, Metric, Place, Programme, Source
+from .runtime import collector_paused
 from .units import format_number
 
 STYLESHEET = "book.css"
@@ -515,20 +514,6 @@ def _write(path: Path, template: Template, **context) -> Path:
         while piece := "".join(islice(chunks, 4096)):
             out.write(piece)
     return path
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a while: the book makes a few hundred thousand
-    objects, none in a cycle, and each full collection they set off re-walked every object of the
-    loaded atlas: two thirds of the time taken building the views of 100,000 places."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def write_pages(atlas: Atlas, located: Mapping[str, Located], districts: gpd.GeoDataFrame,

@@ -6,7 +6,6 @@ Data reaches the page only as JSON (`tojson` escapes <, > and &) and is put into
 
 from __future__ import annotations
 
-
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster, Search

@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pyogrio
 import pytest
-import shapely
 from click.testing import CliRunner
 from shapely.geometry import MultiPolygon, Point, Polygon
 

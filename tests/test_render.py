@@ -15,8 +15,8 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from atlas.cli import cli
