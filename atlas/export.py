@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
-from .layers import Layer, PlaceColumns, columns_of, designation_columns, largest_value
+from .layers import Layer, PlaceColumns, columns_of, designation_columns, largest_value, plain_values
 from .model import Atlas
 from .qml import style_row
 
@@ -25,8 +25,7 @@ FIXED_DATE = "2000-01-01T00:00:00Z"  # GeoPackage metadata needs a date; a fixed
 def plain_columns(frame) -> dict[str, list]:
     """A frame's columns (not its geometry) as lists of plain Python values, None for missing."""
     geometry = frame.geometry.name if hasattr(frame, "geometry") else None
-    return {name: frame[name].astype(object).where(frame[name].notna(), None).tolist()
-            for name in frame.columns if name != geometry}
+    return {name: plain_values(frame[name]) for name in frame.columns if name != geometry}
 
 
 def geojson_geometries(geometries) -> list[dict | None]:
@@ -53,8 +52,10 @@ def geojson_geometries(geometries) -> list[dict | None]:
             out.append({"type": "Point", "coordinates": rounded(geometry.coords)[0]})
         elif geometry.geom_type == "Polygon":
             out.append({"type": "Polygon", "coordinates": polygon(geometry)})
-        else:
+        elif geometry.geom_type == "MultiPolygon":
             out.append({"type": "MultiPolygon", "coordinates": [polygon(p) for p in geometry.geoms]})
+        else:  # layers hold points and district polygons only
+            raise ValueError(f"no GeoJSON writer for a {geometry.geom_type}")
     return out
 
 

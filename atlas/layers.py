@@ -350,6 +350,12 @@ def build_layers(specs: list[LayerSpec], atlas: Atlas, columns: PlaceColumns, di
     return [build_layer(spec, atlas, columns, districts) for spec in specs]
 
 
+def plain_values(series) -> list:
+    """A column as plain Python values (int, float, str), None where a value is missing: what
+    the writers of JSON, CSV and map data take."""
+    return series.astype(object).where(series.notna(), None).tolist()
+
+
 def metric_field(layer: Layer) -> str | None:
     """The column a metric layer draws (its key with the unit suffix, e.g. `good_air_days`)."""
     if layer.spec.draw != "metric":

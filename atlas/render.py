@@ -15,7 +15,8 @@ from html import escape
 from pathlib import Path
 from typing import Any, Iterable
 
-from .layers import Layer, colour_for, district_counts, largest_value, legend_entries, metric_field, radius_for
+from .layers import (Layer, colour_for, district_counts, largest_value, legend_entries, metric_field, plain_values,
+                     radius_for)
 from .model import Atlas, Metric
 from .units import format_number
 
@@ -140,8 +141,7 @@ def web_columns(layer: Layer, atlas: Atlas) -> dict[str, list]:
     def values(column: str) -> list:  # plain values, None for missing
         if column not in frame.columns:
             return [None] * len(frame)
-        series = frame[column]
-        return series.astype(object).where(series.notna(), None).tolist()
+        return plain_values(frame[column])
 
     keys = values("district_code" if spec.draw == "districts" else "place_id")
     columns: dict[str, list] = {"p": keys}
