@@ -278,7 +278,7 @@ def district_counts(atlas: Atlas) -> dict[str, dict[str, int]]:
     return counts
 
 
-def _district_frame(spec: LayerSpec, atlas: Atlas):
+def _district_frame(atlas: Atlas):
     counts = district_counts(atlas)
     return typed_frame([{"id": code, "district_code": code, "name_en": d.name_en, "name_zh": d.name_zh,
                          "kind": d.kind, **counts[code]} for code, d in sorted(atlas.districts.items())])
@@ -290,7 +290,7 @@ def build_layer(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns, districts)
     import pandas as pd
 
     if spec.draw == "districts":
-        frame = _district_frame(spec, atlas)
+        frame = _district_frame(atlas)
     elif spec.draw == "designations":
         frame = _designation_frame(spec, atlas, columns)
     elif spec.draw == "places":
