@@ -3,14 +3,22 @@ seeds -> load/validate -> geocode -> layers -> render/export, into a staged outp
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError, RunError
+
+# The most places a render writes the book for unless asked (`book=True`): its index is then
+# about 10 MB, about as much as a browser sorts and filters at ease, beside 10,000 pages; at
+# 100,000 places the book is 800 MB in 100,000 files and takes longer than everything else.
+BOOK_MAX_PLACES = 10_000
+PLATE = "atlas.overview:write_overview"  # the printable map's writer, forked before the atlas is loaded
 
 
 @dataclass
@@ -39,13 +47,18 @@ class _Stages:
 
 def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_dir: Path | None = None,
                  only: tuple[str, ...] = (), tiles: tuple[str, ...] = (), online=None,
-                 book: bool = True) -> Rendered:
+                 book: bool | None = None) -> Rendered:
     """Build the atlas from `seeds` into `out`, replacing it only once everything is written.
 
     The writers that need only the located places (tables, the book) start as soon as
     geocoding is done, the GIS exports as soon as the layers are built, each in a process of
-    its own beside the map, so a large atlas keeps every core busy. `book=False` leaves out
-    the pages and the printable map."""
+    its own beside the map, so a large atlas keeps every core busy. The book (the index, the
+    pages, the timeline and the printable map) is written when `book` is True, or when it is
+    None and the atlas has at most `BOOK_MAX_PLACES` places, with a warning when it is not.
+
+    Priorities: with the book on, the printable map is the writer that finishes last up to
+    some ten thousand places, and the pages beyond; the tables and the GIS exports, which the
+    map in the main process outlasts or which have time to spare, yield the cores to them."""
     from .boundaries import district_boundaries, simplified_boundaries
     from .export import staged_directory, write_geojsons, write_geopackage, write_tables
     from .geocode import geocode_atlas
@@ -57,43 +70,124 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
         from .pages import write_pages  # imported in the writer's own process, as is matplotlib below
         return write_pages(atlas, located, full, stage)
 
-    def overview(kind: str) -> Callable[[], list[Path]]:
-        def write() -> list[Path]:
-            from .overview import write_overview
-            return write_overview(atlas, located, web, stage, (kind,))
-        return write
+    def overview() -> list[Path]:
+        from .overview import write_overview
+        return write_overview(atlas, located, web, stage)
 
     stages = _Stages()
-    seeds = Path(seeds) if seeds is not None else default_seeds_dir()
-    atlas = load_atlas(seeds)
-    specs = load_layer_specs(layers_dir, only)
-    stages.done("load")
-    run = geocode_atlas(atlas, seeds, online)
-    if run.problems:
-        raise InputError(run.problems)
-    located = run.by_place()
-    full = district_boundaries(atlas.districts)
-    web = simplified_boundaries(atlas.districts)
-    columns = PlaceColumns(atlas, located)
-    stages.done("geocode")
-    with staged_directory(out) as stage, Beside(stage) as beside:
-        if book:  # the longest first
-            beside.start("pages", pages)
-            beside.start("overview png", overview("png"))
-            beside.start("overview svg", overview("svg"))
-        beside.start("tables", lambda: write_tables(atlas, columns, stage), yielding=True)  # done long before
-        layers = build_layers(specs, atlas, columns, full)
-        stages.done("layers")
-        beside.start("geojson", lambda: write_geojsons(layers, stage))
-        beside.start("geopackage", lambda: [write_geopackage(layers, atlas, stage / "atlas.gpkg")])
-        write_map(layers, atlas, web, stage / "atlas.html", tiles)
-        stages.done("map")
-        files, seconds = beside.finish()
-        stages.done("wait")
-        stages.seconds.update(seconds)
+    with Prepared(PLATE) if book is not False else nullcontext() as plate:
+        seeds = Path(seeds) if seeds is not None else default_seeds_dir()
+        atlas = load_atlas(seeds)
+        specs = load_layer_specs(layers_dir, only)
+        stages.done("load")
+        run = geocode_atlas(atlas, seeds, online)
+        if run.problems:
+            raise InputError(run.problems)
+        located = run.by_place()
+        full = district_boundaries(atlas.districts)
+        web = simplified_boundaries(atlas.districts)
+        columns = PlaceColumns(atlas, located)
+        stages.done("geocode")
+        warnings = list(run.warnings)
+        small = len(atlas.places) <= BOOK_MAX_PLACES
+        if book is None:
+            book = small
+            if not book:
+                warnings.append(f"the book (index, a page per place, timeline, printable map) is left out: "
+                                f"{len(atlas.places):,} places is more than {BOOK_MAX_PLACES:,}; --book writes it")
+        with staged_directory(out) as stage, Beside(stage) as beside:
+            if book:
+                beside.start("pages", pages)
+                if small:  # pickling a larger atlas to the prepared writer costs more than forking afresh
+                    beside.start_prepared("overview", plate, atlas, located, web, stage)
+                else:
+                    beside.start("overview", overview)
+            beside.start("tables", lambda: write_tables(atlas, columns, stage), yielding=True)
+            layers = build_layers(specs, atlas, columns, full)
+            stages.done("layers")
+            beside.start("geojson", lambda: write_geojsons(layers, stage), yielding=True)
+            beside.start("geopackage", lambda: [write_geopackage(layers, atlas, stage / "atlas.gpkg")],
+                         yielding=True)
+            write_map(layers, atlas, web, stage / "atlas.html", tiles)
+            stages.done("map")
+            files, seconds = beside.finish()
+            stages.done("wait")
+            stages.seconds.update(seconds)
     counts = {layer.spec.id: len(layer.frame) for layer in layers}
     written = [Path(name) for name in sorted(["atlas.html", *files])]
-    return Rendered(Path(out), written, run.warnings, counts, stages.seconds)
+    return Rendered(Path(out), written, warnings, counts, stages.seconds)
+
+
+def _forking():
+    """The fork context, or None where there is no fork (Windows): there, writers run inline."""
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
+def _timed(work: Callable[[], list[Path]], prefix: int) -> tuple[list[str], float]:
+    """The paths `work` wrote, relative to the output root (`prefix` characters cut), as
+    strings: a book of 100,000 pages sends them through a pipe, where Path objects cost a
+    second. And the seconds it took."""
+    start = time.perf_counter()
+    paths = [str(path)[prefix:] for path in work()]
+    return paths, round(time.perf_counter() - start, 3)
+
+
+def _reply(send, work: Callable[[], tuple[list[str], float]]) -> None:
+    """In a writer's process: its result, or its failure for the parent to raise."""
+    try:
+        send.send((True, work()))
+    except BaseException as exc:
+        send.send((False, exc))
+
+
+class Prepared:
+    """A writer forked before its inputs exist, so that it imports what it needs (`function`,
+    as "module:name") while the main process imports, loads and geocodes: for the bundled
+    atlas, matplotlib's import is a third of the printable map's time, and the map is the
+    writer the render waits for. `Beside.start_prepared` hands it its arguments, pickled through
+    a pipe; one never handed them (the book was left out) is stopped when the `with` block
+    ends."""
+
+    def __init__(self, function: str):
+        self.function = function
+        self.process = None
+        context = _forking()
+        if context is None:
+            return
+        self._receive_work, self._send_work = context.Pipe(duplex=False)
+        self.receive, send = context.Pipe(duplex=False)
+
+        def child() -> None:
+            self._send_work.close()  # or the pipe never reads as closed when the parent closes its end
+            work = _resolve(function)
+            try:
+                prefix, args = self._receive_work.recv()
+            except EOFError:  # never handed its work
+                return
+            _reply(send, lambda: _timed(lambda: work(*args), prefix))
+
+        self.process = context.Process(target=child, daemon=True)
+        self.process.start()
+        self._receive_work.close()
+        send.close()
+
+    def hand(self, prefix: int, args: tuple) -> None:
+        self._send_work.send((prefix, args))
+
+    def __enter__(self) -> Prepared:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if self.process is not None:
+            self._send_work.close()
+            if self.process.is_alive() and kind is not None:
+                self.process.terminate()
+            self.process.join()
+
+
+def _resolve(function: str) -> Callable:
+    module, _, name = function.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class Beside:
@@ -124,30 +218,31 @@ class Beside:
     def start(self, name: str, work: Callable[[], list[Path]], *, yielding: bool = False) -> None:
         """Fork `work` off now. A `yielding` writer, one with time to spare, runs at a lower
         priority so that the writers the render waits for get the cores first."""
-        def timed() -> tuple[list[str], float]:
-            """The paths relative to `root`, as strings: a book of 100,000 pages sends them
-            through a pipe, where Path objects cost a second."""
-            start = time.perf_counter()
-            paths = [str(path)[self._prefix:] for path in work()]
-            return paths, round(time.perf_counter() - start, 3)
-
-        if "fork" not in multiprocessing.get_all_start_methods():
-            self._jobs.append((name, timed))
+        context = _forking()
+        if context is None:
+            self._jobs.append((name, lambda: _timed(work, self._prefix)))
             return
-        context = multiprocessing.get_context("fork")
         receive, send = context.Pipe(duplex=False)
 
         def child() -> None:
             if yielding:
                 os.nice(10)
-            try:
-                send.send((True, timed()))
-            except BaseException as exc:  # handed to the parent, which raises it
-                send.send((False, exc))
+            _reply(send, lambda: _timed(work, self._prefix))
 
         process = context.Process(target=child, daemon=True)
         process.start()
         send.close()
+        self._collect(name, process, receive)
+
+    def start_prepared(self, name: str, writer: Prepared, *args) -> None:
+        """Hand a prepared writer its arguments; it then runs as one started here."""
+        if writer.process is None:
+            self._jobs.append((name, lambda: _timed(lambda: _resolve(writer.function)(*args), self._prefix)))
+            return
+        writer.hand(self._prefix, args)
+        self._collect(name, writer.process, writer.receive)
+
+    def _collect(self, name: str, process, receive) -> None:
         self._processes.append(process)
 
         def result() -> tuple[list[str], float]:

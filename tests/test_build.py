@@ -14,13 +14,14 @@ from click.testing import CliRunner
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 from atlas.boundaries import district_boundaries
-from atlas.build import Beside
+from atlas.build import Beside, Prepared
 from atlas.cli import cli
 from atlas.errors import RunError
 from atlas.export import geojson_geometries, write_geojson
 from atlas.geocode import GazetteerGeocoder, load_gazetteer
 from atlas.layers import Layer, PlaceColumns, build_layers, load_layer_specs, typed_frame
 from atlas.load import default_seeds_dir, load_atlas
+from tests.seedtools import copy_seeds
 
 
 # --- writers beside the main process ----------------------------------------------------------
@@ -74,9 +75,45 @@ def test_leaving_early_stops_the_writers(tmp_path):
     assert processes and not any(p.is_alive() for p in processes)
 
 
+def write_marker(folder, text: str) -> list:
+    """A writer for `Prepared`, which finds its function by name."""
+    (folder / "marker").write_text(f"{text} {os.getpid()}")
+    return [folder / "marker"]
+
+
+def test_a_prepared_writer_runs_in_its_own_process_once_handed_its_work(tmp_path):
+    with Prepared("tests.test_build:write_marker") as writer:
+        with Beside(tmp_path) as beside:
+            beside.start_prepared("marker", writer, tmp_path, "hello")
+            files, seconds = beside.finish()
+    assert files == ["marker"] and set(seconds) == {"marker"}
+    text, pid = (tmp_path / "marker").read_text().split()
+    assert text == "hello" and int(pid) == writer.process.pid != os.getpid()
+    assert writer.process.exitcode == 0
+
+
+def test_a_prepared_writer_never_handed_work_ends_with_the_block():
+    with Prepared("tests.test_build:write_marker") as writer:
+        pass
+    assert not writer.process.is_alive() and writer.process.exitcode == 0
+
+
+def test_a_prepared_writer_stops_when_the_render_fails_before_it(tmp_path):
+    """Bad seeds fail the render while the printable map's writer waits: it goes too."""
+    import multiprocessing
+
+    seeds = copy_seeds(tmp_path / "seeds")
+    (seeds / "places.yaml").write_text("places: [unclosed\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["render", "--seeds", str(seeds), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "places.yaml" in result.output and "malformed YAML" in result.output
+    assert multiprocessing.active_children() == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seeds"]
+
+
 @pytest.mark.parametrize("module, writer", [("atlas.render", "write_map"),  # in the main process
                                             ("atlas.export", "write_geopackage"),  # in a forked one
-                                            ("atlas.pages", "write_pages")])
+                                            ("atlas.pages", "write_pages"),
+                                            ("atlas.overview", "write_overview")])  # in a prepared one
 def test_a_failing_writer_keeps_the_old_output_and_no_staging_left(module, writer, tmp_path, monkeypatch):
     import importlib
 

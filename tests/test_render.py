@@ -225,6 +225,23 @@ def test_no_book_writes_map_and_exports_only(tmp_path):
     assert not any(name.startswith("places/") for name in names)
 
 
+def test_book_left_out_above_its_size_unless_asked(tmp_path, monkeypatch):
+    monkeypatch.setattr("atlas.build.BOOK_MAX_PLACES", len(ATLAS.places) - 1)
+    result = render("--out", str(tmp_path / "auto"))
+    assert result.exit_code == 0, result.output
+    assert f"the book (index, a page per place, timeline, printable map) is left out: {len(ATLAS.places)} places " \
+           f"is more than {len(ATLAS.places) - 1}; --book writes it" in result.stderr
+    names = set(files_of(tmp_path / "auto"))
+    assert "atlas.html" in names and "index.html" not in names and "atlas.png" not in names
+    result = render("--out", str(tmp_path / "asked"), "--book")
+    assert result.exit_code == 0 and "left out" not in result.stderr
+    assert {"index.html", "atlas.png", f"places/{next(iter(ATLAS.places))}.html"} <= set(files_of(tmp_path / "asked"))
+
+
+def test_book_written_by_default_up_to_its_size(out):
+    assert {"index.html", "timeline.html", "atlas.png", "atlas.svg"} <= set(files_of(out))
+
+
 def test_only_some_layers(tmp_path):
     out = tmp_path / "out"
     result = render("--out", str(out), "--layers", "districts,good-air-days")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..build import BOOK_MAX_PLACES, render_atlas
 from ..options import out_option, seeds_option
 from ..render import TILES
 
@@ -26,8 +27,9 @@ TILE_CHOICES = tuple(TILES)
               help="Ask this geopy geocoder first (e.g. nominatim), falling back to the gazetteer.")
 @click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON file keeping the online geocoder's answers.")
-@click.option("--book/--no-book", default=True, show_default=True,
-              help="Write the index, a page per place, the timeline and the printable map.")
+@click.option("--book/--no-book", default=None,
+              help=f"Write the index, a page per place, the timeline and the printable map "
+                   f"[default: when the atlas has at most {BOOK_MAX_PLACES:,} places].")
 @click.option("--timings", is_flag=True, help="Print how long each stage took (to stderr).")
 def render(seeds, out, layers_dir, only, tiles, service, cache, book, timings):
     """Write the atlas: output/atlas.html (works offline), GeoJSON, GeoPackage, CSV, and the
@@ -42,7 +44,6 @@ def render(seeds, out, layers_dir, only, tiles, service, cache, book, timings):
         atlas render --seeds national-seeds/ --no-book --timings
         atlas render --tiles osm --geocoder nominatim --cache geocode.json
     """
-    from ..build import render_atlas
     from ..geocode import online_geocoder
 
     tile_names = tuple(t for t in tiles.split(",") if t)
