@@ -20,6 +20,10 @@ from .qml import style_row
 
 COORDINATE_PRECISION = 6
 FIXED_DATE = "2000-01-01T00:00:00Z"  # GeoPackage metadata needs a date; a fixed one keeps bytes stable
+# GDAL settings while writing the GeoPackage. SQLite's journal and syncs guard a database
+# against a crash mid-write; this one is written into a staging directory that a crash
+# discards, and without them it is written a tenth faster, with the same bytes.
+GPKG_CONFIG = {"OGR_CURRENT_DATE": FIXED_DATE, "OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
 
 
 def plain_columns(frame) -> dict[str, list]:
@@ -107,7 +111,7 @@ def write_geopackage(layers: Iterable[Layer], atlas: Atlas, path: Path) -> Path:
     import pyogrio
     from pyogrio import set_gdal_config_options
 
-    set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
+    set_gdal_config_options(GPKG_CONFIG)
     try:
         for layer in layers:
             pyogrio.write_dataframe(layer.frame, path, layer=layer.spec.id, driver="GPKG", use_arrow=True,
@@ -122,7 +126,7 @@ def write_geopackage(layers: Iterable[Layer], atlas: Atlas, path: Path) -> Path:
                     frame[column] = frame[column].astype("Int64")
             pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", use_arrow=True)
     finally:
-        set_gdal_config_options({"OGR_CURRENT_DATE": None})
+        set_gdal_config_options(dict.fromkeys(GPKG_CONFIG))
     return path
 
 
