@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,12 +159,13 @@ class Prepared:
 
         def child() -> None:
             self._send_work.close()  # or the pipe never reads as closed when the parent closes its end
-            work = _resolve(function)
+            with suppress(Exception):  # an import that fails here fails again below, reported as the writer's error
+                _resolve(function)
             try:
                 prefix, args = self._receive_work.recv()
             except EOFError:  # never handed its work
                 return
-            _reply(send, lambda: _timed(lambda: work(*args), prefix))
+            _reply(send, lambda: _timed(lambda: _resolve(function)(*args), prefix))
 
         self.process = context.Process(target=child, daemon=True)
         self.process.start()
@@ -172,6 +173,7 @@ class Prepared:
         send.close()
 
     def hand(self, prefix: int, args: tuple) -> None:
+        """Send the writer its arguments, and how many characters of its paths to cut."""
         self._send_work.send((prefix, args))
 
     def __enter__(self) -> Prepared:

@@ -98,6 +98,14 @@ def test_a_prepared_writer_never_handed_work_ends_with_the_block():
     assert not writer.process.is_alive() and writer.process.exitcode == 0
 
 
+def test_a_prepared_writer_that_cannot_import_reports_it_as_its_error(tmp_path):
+    with Prepared("tests.no_such_module:write") as writer:
+        with Beside(tmp_path) as beside:
+            beside.start_prepared("missing", writer, tmp_path)
+            with pytest.raises(ModuleNotFoundError, match="tests.no_such_module"):
+                beside.finish()
+
+
 def test_a_prepared_writer_stops_when_the_render_fails_before_it(tmp_path):
     """Bad seeds fail the render while the printable map's writer waits: it goes too."""
     import multiprocessing
