@@ -56,9 +56,9 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     pages, the timeline and the printable map) is written when `book` is True, or when it is
     None and the atlas has at most `BOOK_MAX_PLACES` places, with a warning when it is not.
 
-    Priorities: with the book on, the printable map is the writer that finishes last up to
-    some ten thousand places, and the pages beyond; the tables and the GIS exports, which the
-    map in the main process outlasts or which have time to spare, yield the cores to them."""
+    Priorities: with the book on, the writer the render waits for is the printable map at the
+    bundled atlas's size and the pages at larger ones; the tables and the GIS exports yield
+    the cores to them and to the map in the main process."""
     from .boundaries import district_boundaries, simplified_boundaries
     from .export import staged_directory, write_geojsons, write_geopackage, write_tables
     from .geocode import geocode_atlas
@@ -188,6 +188,7 @@ class Prepared:
 
 
 def _resolve(function: str) -> Callable:
+    """The function named "module:name", importing its module if need be."""
     module, _, name = function.partition(":")
     return getattr(importlib.import_module(module), name)
 
