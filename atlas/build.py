@@ -48,7 +48,8 @@ class _Stages:
 def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_dir: Path | None = None,
                  only: tuple[str, ...] = (), tiles: tuple[str, ...] = (), online=None,
                  book: bool | None = None) -> Rendered:
-    """Build the atlas from `seeds` into `out`, replacing it only once everything is written.
+    """Build the atlas from `seeds` into `out`, replacing it only once everything is written,
+    and only if atlas wrote it (see `output.staged_directory`).
 
     The writers that need only the located places (tables, the book) start as soon as
     geocoding is done, the GIS exports as soon as the layers are built, each in a process of
@@ -60,10 +61,11 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     bundled atlas's size and the pages at larger ones; the tables and the GIS exports yield
     the cores to them and to the map in the main process."""
     from .boundaries import district_boundaries, simplified_boundaries
-    from .export import staged_directory, write_geojsons, write_geopackage, write_tables
+    from .export import write_geojsons, write_geopackage, write_tables
     from .geocode import geocode_atlas
-    from .layers import PlaceColumns, build_layers, load_layer_specs
+    from .layers import PlaceColumns, build_layers, default_layers_dir, load_layer_specs
     from .load import default_seeds_dir, load_atlas
+    from .output import staged_directory
     from .render import write_map
 
     def pages() -> list[Path]:
@@ -75,8 +77,11 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
         return write_overview(atlas, located, web, stage)
 
     stages = _Stages()
-    with Prepared(PLATE) if book is not False else nullcontext() as plate:
-        seeds = Path(seeds) if seeds is not None else default_seeds_dir()
+    seeds = Path(seeds) if seeds is not None else default_seeds_dir()
+    inputs = {"seeds folder": seeds, "layers folder": layers_dir if layers_dir is not None else default_layers_dir(),
+              "geocoder cache": online.cache.path if online is not None else None}
+    with (staged_directory(out, inputs) as stage,
+          Prepared(PLATE) if book is not False else nullcontext() as plate):
         atlas = load_atlas(seeds)
         specs = load_layer_specs(layers_dir, only)
         stages.done("load")
@@ -95,7 +100,7 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
             if not book:
                 warnings.append(f"the book (index, a page per place, timeline, printable map) is left out: "
                                 f"{len(atlas.places):,} places is more than {BOOK_MAX_PLACES:,}; --book writes it")
-        with staged_directory(out) as stage, Beside(stage) as beside:
+        with Beside(stage) as beside:
             if book:
                 beside.start("pages", pages)
                 if small:  # pickling a larger atlas to the prepared writer costs more than forking afresh
@@ -263,13 +268,14 @@ class Beside:
         self._jobs.append((name, result))
 
     def finish(self) -> tuple[list[str], dict[str, float]]:
-        """Every writer's paths relative to `root`, and its seconds by name."""
+        """Every writer's paths relative to `root`, and its seconds by name. A writer's failure
+        is raised once all have finished; a stop signal (KeyboardInterrupt) at once."""
         files, seconds, failure = [], {}, None
         for name, result in self._jobs:
             try:
                 paths, seconds[name] = result()
                 files += paths
-            except BaseException as exc:
+            except Exception as exc:
                 failure = failure or exc
         if failure is not None:
             raise failure

@@ -7,10 +7,6 @@ Only this module and `render.py` write files. Output is deterministic: fixed col
 from __future__ import annotations
 
 import csv
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
@@ -171,26 +167,3 @@ def write_tables(atlas: Atlas, columns: PlaceColumns, out: Path) -> list[Path]:
     for name, rows in _tables(atlas).items():
         written.append(_write_csv(out / f"{name}.csv", columns_of(rows)))
     return written
-
-
-@contextmanager
-def staged_directory(out: Path):
-    """Yield a fresh sibling directory to write into; on success it replaces `out` whole.
-
-    Until then the old `out` stays intact, and a failure leaves no half-written files: the
-    staging directory is removed. The swap is two renames on the same file system.
-    """
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    old = out.parent / f".{out.name}.old-{stage.name.rsplit('-', 1)[-1]}"
-    if out.exists():
-        os.replace(out, old)
-    os.replace(stage, out)
-    os.chmod(out, 0o755)
-    shutil.rmtree(old, ignore_errors=True)

@@ -17,8 +17,9 @@ seeds_option = click.option(
 out_option = click.option(
     "--out",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # checked by atlas.output, which says why a folder is refused
     default=Path("output"),
     show_default=True,
-    help="Directory to write into; replaced whole only once the new output is complete.",
+    help="Folder to write into: a new or empty one, or one atlas wrote (it holds .atlas-manifest.json); "
+         "replaced whole only once the new output is complete.",
 )
