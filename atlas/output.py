@@ -126,10 +126,10 @@ class Target:
     def check(self) -> None:
         """Refuse any target that is not a folder atlas may write: see the module's docstring."""
         path = self.path
-        if self.link and not path.exists():
-            raise self.refuse(f"is a symbolic link to {path}, which does not exist; give a real folder")
         if os.path.islink(path):
             raise self.refuse("is a loop of symbolic links")
+        if self.link and not path.exists():
+            raise self.refuse(f"is a symbolic link to {path}, which does not exist; give a real folder")
         existing = next(p for p in (path, *path.parents) if os.path.lexists(p))
         if not existing.is_dir():
             what = "is a file" if existing == path else f"lies below {existing}, which is a file"

@@ -126,15 +126,15 @@ def test_a_failing_writer_keeps_the_old_output_and_no_staging_left(module, write
     import importlib
 
     out = tmp_path / "output"
-    out.mkdir()
-    (out / "keep.txt").write_text("old", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["render", "--no-book", "--out", str(out)]).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     def broken(*args, **kwargs):
-        raise OSError("disk full")
+        raise ValueError("a writer's bug")
     monkeypatch.setattr(importlib.import_module(module), writer, broken)
     result = CliRunner().invoke(cli, ["render", "--out", str(out)])
-    assert result.exit_code != 0
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert result.exit_code != 0 and "a writer's bug" in str(result.exception)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
 
 
