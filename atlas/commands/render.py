@@ -35,7 +35,8 @@ def render(seeds, out, layers_dir, only, tiles, service, cache, book, timings):
     """Write the atlas: output/atlas.html (works offline), GeoJSON, GeoPackage, CSV, and the
     book (index.html, a page per place, timeline.html, atlas.png / atlas.svg).
 
-    The old output directory stays whole until the new one is complete.
+    The old output directory stays whole until the new one is complete. --out takes a new or
+    empty folder, or one atlas wrote (it holds .atlas-manifest.json); any other is refused.
 
     \b
     Examples:
