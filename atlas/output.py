@@ -22,7 +22,7 @@ import stat
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import AtlasError, RunError
 
@@ -78,7 +78,12 @@ def listed_files(folder: Path) -> frozenset[str] | None:
 def unlisted(folder: Path, listed: frozenset[str]) -> list[str]:
     """Everything in `folder` its manifest does not account for, as relative paths (folders
     with a trailing '/'): files it does not list, symbolic links, folders holding no listed file."""
-    folders = {str(parent) for name in listed for parent in PurePosixPath(name).parents} - {"."}
+    folders: set[str] = set()
+    for name in listed:  # every folder above a listed file ("places", "places/maps")
+        cut = name.rfind("/")
+        while cut > 0 and name[:cut] not in folders:
+            folders.add(name[:cut])
+            cut = name.rfind("/", 0, cut)
     found, pending = [], [""]
     while pending:
         prefix = pending.pop()
