@@ -75,15 +75,21 @@ def listed_files(folder: Path) -> frozenset[str] | None:
     return frozenset(files)
 
 
-def unlisted(folder: Path, listed: frozenset[str]) -> list[str]:
-    """Everything in `folder` its manifest does not account for, as relative paths (folders
-    with a trailing '/'): files it does not list, symbolic links, folders holding no listed file."""
+def listed_folders(listed: frozenset[str]) -> set[str]:
+    """Every folder above a listed file ("places", "places/maps")."""
     folders: set[str] = set()
-    for name in listed:  # every folder above a listed file ("places", "places/maps")
+    for name in listed:  # string cuts, not PurePosixPath: ten times faster at 100,000 files
         cut = name.rfind("/")
         while cut > 0 and name[:cut] not in folders:
             folders.add(name[:cut])
             cut = name.rfind("/", 0, cut)
+    return folders
+
+
+def unlisted(folder: Path, listed: frozenset[str]) -> list[str]:
+    """Everything in `folder` its manifest does not account for, as relative paths (folders
+    with a trailing '/'): files it does not list, symbolic links, folders holding no listed file."""
+    folders = listed_folders(listed)
     found, pending = [], [""]
     while pending:
         prefix = pending.pop()
@@ -154,7 +160,9 @@ class Target:
 
     def check_contents(self) -> None:
         """Refuse a folder holding anything atlas did not write there."""
-        if not self.path.exists() or not any(os.scandir(self.path)):
+        self.folders: set[str] = set()
+        self.stamps = self._stamps()
+        if self.stamps is None or not any(os.scandir(self.path)):
             return
         link = f"is a symbolic link to {self.path}, " if self.link else ""
         listed = listed_files(self.path)
@@ -165,6 +173,22 @@ class Target:
             more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
             raise self.refuse(f"{link}{self.given / foreign[0]}{more} was not written by atlas; move it out "
                               "of the folder, or give a new or empty folder")
+        self.folders = listed_folders(listed)
+        self.stamps = self._stamps()
+
+    def changed(self) -> bool:
+        """Whether an entry was added, removed or renamed in the folder or a folder in it since
+        `check_contents`, as their modification times tell: a few `stat`s, not a walk."""
+        return self._stamps() != self.stamps
+
+    def _stamps(self) -> dict[str, int] | None:
+        if not self.path.is_dir():
+            return None
+        stamps = {}
+        for name in ("", *self.folders):
+            with suppress(FileNotFoundError):
+                stamps[name] = os.stat(self.path / name).st_mtime_ns
+        return stamps
 
 
 @contextmanager
@@ -311,7 +335,8 @@ def _commit(stage: Path, target: Target) -> None:
         prefix = Path(root).relative_to(stage).as_posix()
         files += [name if prefix == "." else f"{prefix}/{name}" for name in names if name != STAGING_MARK]
     (stage / MANIFEST).write_bytes(manifest_bytes(files))
-    target.check_contents()  # again: the folder may have changed during the render
+    if target.changed():  # during the render
+        target.check_contents()
     out = target.path
     old = None
     if out.exists():
