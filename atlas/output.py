@@ -149,11 +149,8 @@ class Target:
         if path == here or path in here.parents:
             raise self.refuse(f"{'is' if path == here else 'holds'} the working folder; give a new folder, "
                               "e.g. --out output")
-        for label, kept in self.inputs.items():
-            if path == kept or path in kept.parents:
-                raise self.refuse(f"{'is' if path == kept else 'holds'} the {label} {kept}; give a new folder")
-            if kept in path.parents:
-                raise self.refuse(f"lies inside the {label} {kept}; give a folder outside it")
+        if clash := _clash(path, self.inputs):
+            raise self.refuse(clash)
         if path.exists() and os.path.ismount(path):
             raise self.refuse(f"is a mount point, which cannot be replaced; give a folder inside it, "
                               f"e.g. --out {self.given / 'atlas'}")
@@ -189,6 +186,24 @@ class Target:
             with suppress(FileNotFoundError):
                 stamps[name] = os.stat(self.path / name).st_mtime_ns
         return stamps
+
+
+def _clash(path: Path, inputs: Mapping[str, Path]) -> str | None:
+    """Why `path` (real) may not be written, given the real paths of the inputs, if it may not."""
+    for label, kept in inputs.items():
+        if path == kept or path in kept.parents:
+            return f"{'is' if path == kept else 'holds'} the {label} {kept}; give another path"
+        if kept in path.parents:
+            return f"lies inside the {label} {kept}; give a path outside it"
+    return None
+
+
+def check_output_file(out: Path, inputs: Mapping[str, Path | None]) -> None:
+    """Refuse an output file (`atlas ingest --out`) that is, or lies inside, one of `inputs`,
+    even with --force: that replaces a review file, never an article or a seed file."""
+    real = {label: Path(os.path.realpath(path)) for label, path in inputs.items() if path is not None}
+    if clash := _clash(Path(os.path.realpath(out)), real):
+        raise OutputRefused(f"--out {out}: {clash}")
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from atlas.cli import cli
 from atlas.layers import default_layers_dir
 from atlas.output import MANIFEST, STAGING_MARK, manifest_bytes
 from tests.seedtools import copy_seeds
+from tests.shared import ARTICLES
 
 NO_BOOK = "--no-book"  # the book is not what is tested here, and the cases stay fast
 
@@ -306,12 +307,12 @@ def test_the_folder_changing_during_a_render_is_caught_before_the_swap(tmp_path,
     write_map = atlas.render.write_map
 
     def and_a_user_saves_notes(*args, **kwargs):
-        (output / "notes.txt").write_text("saved while atlas rendered", encoding="utf-8")
+        (output / "geojson" / "notes.txt").write_text("saved while atlas rendered", encoding="utf-8")
         return write_map(*args, **kwargs)
     monkeypatch.setattr(atlas.render, "write_map", and_a_user_saves_notes)
     result = render("--out", str(output))
-    assert_failed(result, 2, "notes.txt was not written by atlas")
-    (output / "notes.txt").unlink()
+    assert_failed(result, 2, "geojson/notes.txt was not written by atlas")
+    (output / "geojson" / "notes.txt").unlink()
     assert tree(output) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
 
@@ -462,3 +463,37 @@ def test_a_killed_render_is_cleaned_up_by_the_next(tmp_path, output):
     assert [p.name for p in tmp_path.glob(".output.new-*")]  # the kill left its staging folder
     assert_exit(render("--out", str(output)), 0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+
+
+# --- atlas ingest --out: a review file, never an input ----------------------------------------
+
+@pytest.fixture
+def article(tmp_path) -> Path:
+    source = ARTICLES / "003_c4c8725dee9525af.txt"
+    if not source.exists():
+        pytest.skip(f"no shared articles at {ARTICLES}")
+    return Path(shutil.copy(source, tmp_path / "report.txt"))
+
+
+def test_ingest_never_writes_its_review_over_the_article(tmp_path, article):
+    before = tree(tmp_path)
+    result = CliRunner().invoke(cli, ["ingest", str(article), "--out", str(article), "--force"])
+    assert_failed(result, 2, f"--out {article}: is the article {article}")
+    assert tree(tmp_path) == before
+
+
+def test_ingest_never_writes_its_review_into_the_seeds(tmp_path, article):
+    seeds = copy_seeds(tmp_path / "seeds")
+    before = tree(tmp_path)
+    result = CliRunner().invoke(cli, ["ingest", str(article), "--seeds", str(seeds),
+                                      "--out", str(seeds / "places.yaml"), "--force"])
+    assert_failed(result, 2, "lies inside the seeds folder")
+    assert tree(tmp_path) == before
+
+
+def test_ingest_on_a_read_only_disk_is_one_line(small_disk, article):
+    disk = small_disk("1m")
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    result = CliRunner().invoke(cli, ["ingest", str(article), "--out", str(disk / "report.review.yaml")])
+    assert_failed(result, 1, "Read-only file system", "nothing was changed")
+    assert list(disk.iterdir()) == []

@@ -54,7 +54,8 @@ def ingest(article, review, seeds, out, force, source_id, outlet, title, date):
         atlas ingest --accept new-report.review.yaml
     """
     from ..ingest import accept_review, article_source, ingest_article, read_article, review_yaml, write_files
-    from ..load import load_atlas
+    from ..load import default_seeds_dir, load_atlas
+    from ..output import check_output_file
 
     given = click.get_current_context().params
     if (article is None) == (review is None):
@@ -73,6 +74,7 @@ def ingest(article, review, seeds, out, force, source_id, outlet, title, date):
                        "until coordinates are found")
         return
     out = out or Path(f"{article.stem}.review.yaml")
+    check_output_file(out, {"article": article, "seeds folder": seeds or default_seeds_dir()})
     if out.exists() and not force:
         raise click.ClickException(f"{out} exists (it may hold review edits); pass --force to replace it")
     text = read_article(article)
