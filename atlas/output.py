@@ -13,8 +13,11 @@ was and no staging folder left.
 
 from __future__ import annotations
 
+import errno
+import glob
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -168,8 +171,9 @@ class Target:
                               "new or empty folder, or delete this one if an older atlas wrote it")
         if foreign := unlisted(self.path, listed):
             more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
-            raise self.refuse(f"{link}{self.given / foreign[0]}{more} was not written by atlas; move it out "
-                              "of the folder, or give a new or empty folder")
+            link = f"is a symbolic link to {self.path}, in which " if self.link else ""
+            raise self.refuse(f"{link}{(self.path if link else self.given) / foreign[0]}{more} was not written "
+                              "by atlas; move it out of the folder, or give a new or empty folder")
         self.folders = listed_folders(listed)
         self.stamps = self._stamps()
 
@@ -256,12 +260,22 @@ def _locked(target: Target) -> Iterator[None]:
         yield
         return
     path = target.beside("lock")
+    planted = target.refuse(f"{path} is not a lock file atlas made (a link or a special file); remove it")
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:  # never through a link, never blocking on a FIFO
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o666)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENXIO):
+                raise planted from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise planted
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            holder = holder if holder.isdigit() else ""
             os.close(fd)
             raise RunError(f"--out {target.given}: another atlas render{f' (process {holder})' if holder else ''} "
                            "is writing it; wait for it to finish, or give another --out") from None
@@ -324,10 +338,11 @@ def _remove_stale(target: Target) -> None:
     """Remove the staging folders (`.NAME.new-*`) and set-aside old outputs (`.NAME.old-*`) a
     killed render left beside the output. Called under the lock, so none is a running render's;
     only folders atlas can prove it made go."""
-    for kind in ("new-", "old-"):
-        for leftover in target.parent.glob(f".{target.path.name}.{kind}*"):
-            if leftover.is_dir() and not leftover.is_symlink() and written_by_atlas(leftover):
-                _remove(leftover)
+    ours = re.compile(rf"\.{re.escape(target.path.name)}\.(new|old)-[0-9a-f]{{8}}")  # not another output's
+    for leftover in target.parent.glob(f".{glob.escape(target.path.name)}.*"):
+        if (ours.fullmatch(leftover.name) and leftover.is_dir() and not leftover.is_symlink()
+                and written_by_atlas(leftover)):
+            _remove(leftover)
 
 
 def _new_stage(target: Target) -> Path:

@@ -46,6 +46,8 @@ def tree(root: Path) -> dict[str, tuple]:
                 found[str(path.relative_to(root))] = ("link", os.readlink(path), mode)
             elif path.is_dir():
                 found[str(path.relative_to(root))] = ("dir", mode)
+            elif not path.is_file():  # a FIFO: reading it would wait for a writer
+                found[str(path.relative_to(root))] = ("special", stat.S_IFMT(path.lstat().st_mode), mode)
             else:
                 found[str(path.relative_to(root))] = ("file", path.read_bytes(), mode)
     return found
@@ -277,13 +279,16 @@ def test_staging_folders_of_a_killed_render_are_removed_by_the_next(tmp_path, ou
     (stale / STAGING_MARK).write_text("", encoding="utf-8")
     (stale / "geojson" / "districts.geojson").write_bytes(b"x" * 1000)
     aside = Path(shutil.copytree(output, tmp_path / ".output.old-0badf00d"))  # killed mid-swap
-    mine = tmp_path / ".output.new-mine"  # named alike, but nothing proves atlas made it
+    mine = tmp_path / ".output.new-0123abcd"  # named alike, but nothing proves atlas made it
     mine.mkdir()
     (mine / "keep.txt").write_text("mine", encoding="utf-8")
+    other = tmp_path / ".output.new-0badf00d.new-0badf00d"  # the staging folder of an output "output.new-0badf00d"
+    other.mkdir()
+    (other / STAGING_MARK).write_text("", encoding="utf-8")
     assert_exit(render("--out", str(output)), 0)
     assert not stale.exists() and not aside.exists()
     assert (mine / "keep.txt").read_text("utf-8") == "mine"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".output.new-mine", "output"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, other.name, "output"]
 
 
 def test_a_second_render_into_a_locked_output_fails_at_once(tmp_path, output):
@@ -298,6 +303,18 @@ def test_a_second_render_into_a_locked_output_fails_at_once(tmp_path, output):
         assert_failed(result, 1, f"--out {output}: another atlas render (process 4242) is writing it")
         assert time.perf_counter() - started < 5
         assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("planted", ["link", "fifo"])
+def test_a_lock_file_planted_beside_the_output_is_refused(tmp_path, output, planted):
+    """A link named like the lock file would have it truncate its target; a FIFO would hang."""
+    lock = tmp_path / ".output.lock"
+    if planted == "link":
+        (tmp_path / "precious.txt").write_text("do not truncate", encoding="utf-8")
+        lock.symlink_to(tmp_path / "precious.txt")
+    else:
+        os.mkfifo(lock)
+    refuse(tmp_path, ["--out", str(output)], 2, f"{lock} is not a lock file atlas made")
 
 
 def test_the_folder_changing_during_a_render_is_caught_before_the_swap(tmp_path, output, monkeypatch):
@@ -384,6 +401,21 @@ def test_a_read_only_disk_is_one_line(small_disk, built):
     result = render("--out", str(output))
     assert_failed(result, 1, "Read-only file system", f"{output} is left as it was")
     assert tree(disk) == before
+
+
+def test_a_bind_mounted_output_is_one_line(tmp_path, output):
+    """A bind mount on the same disk is no mount point to `os.path.ismount`: the swap fails."""
+    if os.geteuid() != 0:
+        pytest.skip("bind mounts need root (CI runs as root)")
+    if subprocess.run(["mount", "--bind", str(output), str(output)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount here")
+    try:
+        before = tree(tmp_path)
+        result = render("--out", str(output))
+        assert_failed(result, 1, "Device or resource busy", f"{output} is left as it was")
+        assert tree(tmp_path) == before
+    finally:
+        subprocess.run(["umount", str(output)], check=True)
 
 
 def test_the_root_of_a_mounted_disk_is_refused(small_disk):
