@@ -55,7 +55,6 @@ class Interrupted(BaseException):
 
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 def manifest_bytes(files: list[str]) -> bytes:
@@ -211,7 +210,7 @@ def check_output_file(out: Path, inputs: Mapping[str, Path | None]) -> None:
 
 
 @contextmanager
-def staged_directory(out: Path, inputs: Mapping[str, Path | None] = {}) -> Iterator[Path]:
+def staged_directory(out: Path, inputs: Mapping[str, Path | None] | None = None) -> Iterator[Path]:
     """Yield a fresh staging folder beside `out` to write into; when the block ends, it gets
     its manifest and replaces `out` whole (two renames on one file system), keeping the mode
     of the folder it replaces (a new one follows the umask).
@@ -220,7 +219,7 @@ def staged_directory(out: Path, inputs: Mapping[str, Path | None] = {}) -> Itera
     Everything about `out` is checked before the block starts, under a lock held to the end.
     Until the swap the old `out` stays whole; a failure or stop signal removes the staging folder.
     """
-    target = Target(out, inputs)
+    target = Target(out, inputs or {})
     target.check()
     created = _missing_parents(target.parent)
     stage = None
