@@ -62,8 +62,9 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     from .boundaries import district_boundaries, simplified_boundaries
     from .export import staged_directory, write_geojsons, write_geopackage, write_tables
     from .geocode import geocode_atlas
-    from .layers import PlaceColumns, build_layers, load_layer_specs
-    from .load import default_seeds_dir, load_atlas
+    from .inputs import read_inputs
+    from .layers import PlaceColumns, build_layers
+    from .load import default_seeds_dir
     from .render import write_map
 
     def pages() -> list[Path]:
@@ -77,10 +78,10 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     stages = _Stages()
     with Prepared(PLATE) if book is not False else nullcontext() as plate:
         seeds = Path(seeds) if seeds is not None else default_seeds_dir()
-        atlas = load_atlas(seeds)
-        specs = load_layer_specs(layers_dir, only)
+        inputs = read_inputs(seeds, layers_dir, only)  # as `atlas validate` reads them
+        atlas, specs = inputs.atlas, inputs.layers
         stages.done("load")
-        run = geocode_atlas(atlas, seeds, online)
+        run = geocode_atlas(atlas, seeds, online, gazetteer=inputs.gazetteer)
         if run.problems:
             raise InputError(run.problems)
         located = run.by_place()
