@@ -20,7 +20,7 @@ from .errors import InputError, Problem
 from .load import BATCHES, KEY, PLACE_KINDS, YEARS
 from .model import LEVELS, Atlas, Designation, Place
 from .schema import (BOOL, DICT, LIST, SLUG, STR, Collector, Field, check_entry, file_name_problem, matches,
-                     one_of, short)
+                     one_of, short, type_name)
 from .yamlio import Node, read_yaml
 
 DRAWS = ("districts", "designations", "places", "metric")
@@ -61,7 +61,7 @@ def css_colour(value: Any) -> tuple[str | None, str | None]:
 
         if text in CSS4_COLORS:
             return CSS4_COLORS[text].lower(), None
-    got = short(value) if isinstance(value, str) else f"{type(value).__name__} {short(value)}"
+    got = short(value) if isinstance(value, str) else f"{type_name(value)} {short(value)}"
     return None, f"{got} is not a CSS colour (#rgb, #rrggbb, #rrggbbaa, or a name such as red)"
 
 
@@ -122,9 +122,9 @@ def _filter_value_problem(key: str, value: Any) -> str | None:
         if value is None or type(value) is int:
             low, high = BATCHES if key == "batch" else YEARS
             return None if value is None or low <= value <= high else f"{key} {value} is outside {low}..{high}"
-        return f"must be a whole number (or null for unknown), got {type(value).__name__} {short(value)}"
+        return f"must be a whole number (or null for unknown), got {type_name(value)} {short(value)}"
     if type(value) is not str:
-        return f"must be a text, got {type(value).__name__} {short(value)}"
+        return f"must be a text, got {type_name(value)} {short(value)}"
     if key == "level":
         return one_of(LEVELS)(value)
     if key == "kind":
@@ -158,7 +158,7 @@ def _where(data: Node, add: Add) -> dict[str, list]:
 def _number(style: Node, key: str, add: Add) -> None:
     value, (low, high) = style[key], STYLE_RANGES[key]
     if type(value) not in (int, float):
-        add(f"style.{key}", f"must be a number from {low} to {high}, got {type(value).__name__} {short(value)}",
+        add(f"style.{key}", f"must be a number from {low} to {high}, got {type_name(value)} {short(value)}",
             style, key)
     elif not low <= value <= high:  # NaN fails here too
         add(f"style.{key}", f"{value} is outside {low}..{high}", style, key)
@@ -241,7 +241,7 @@ def _tooltip(data: Node, add: Add) -> tuple[str, ...]:
     for i, name in enumerate(fields):
         if not (isinstance(name, str) and COLUMN.fullmatch(name)):
             add(f"tooltip[{i}]", f"must name a column of the features (e.g. name_en), got "
-                                 f"{type(name).__name__} {short(name)}")
+                                 f"{type_name(name)} {short(name)}")
         elif name in fields[:i]:
             add(f"tooltip[{i}]", f"{name!r} is listed twice")
     return tuple(fields)

