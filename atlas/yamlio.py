@@ -145,15 +145,15 @@ def _check_events(text: str) -> None:
                                            "accepted (write the value out)", problem_mark=event.start_mark)
 
 
-def read_yaml(path: Path, label: str | None = None, limit: int = SEED_FILE_MAX):
-    """Parse one YAML file of at most `limit` bytes; any failure becomes an `InputError`
+def read_yaml(path: Path, label: str | None = None, limit: int | None = None):
+    """Parse one YAML file of at most `limit` bytes (`SEED_FILE_MAX` unless given); any failure becomes an `InputError`
     naming the file and line.
 
     A file that is JSON (which is YAML too) goes to the JSON parser: a generated atlas of
     100,000 places then loads in a second or two, where the YAML parser takes half a minute.
     """
     label = label or str(path)
-    raw = read_capped(path, label, limit)
+    raw = read_capped(path, label, limit or SEED_FILE_MAX)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
