@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import tempfile
 from pathlib import Path
 
@@ -43,7 +42,7 @@ def _drop(kind, ident, field):
 
 
 def _duplicate(kind, ident):
-    return lambda seeds: edit_seed(seeds, kind, lambda entries: entries.append(copy.deepcopy(entry(entries, ident))))
+    return lambda seeds: edit_seed(seeds, kind, lambda entries: entries.append(dict(entry(entries, ident))))
 
 
 def _write(name, data: bytes):
