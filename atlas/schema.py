@@ -107,12 +107,14 @@ class Field:
 
 
 def one_of(options) -> Callable[[Any], str | None]:
-    return lambda v: None if v in options else f"must be one of {', '.join(map(str, options))}; got {short(v)}"
+    allowed = frozenset(options)  # options are texts or numbers, and so is a checked value
+    return lambda v: None if v in allowed else f"must be one of {', '.join(map(str, options))}; got {short(v)}"
 
 
 def matches(pattern: re.Pattern, what: str) -> Callable[[Any], str | None]:
     """The whole value matches (fullmatch: a pattern ending in `$` would let a final newline by)."""
-    return lambda v: None if pattern.fullmatch(v) else f"{short(v)} is not {what}"
+    whole = pattern.fullmatch
+    return lambda v: None if whole(v) else f"{short(v)} is not {what}"
 
 
 def in_range(bounds: tuple[int, int], what: str) -> Callable[[Any], str | None]:
@@ -125,7 +127,7 @@ def finite(v: float) -> str | None:
 
 
 def not_blank(v: str) -> str | None:
-    return None if v.strip() else "must not be blank"
+    return None if v and not v.isspace() else "must not be blank"
 
 
 class Collector:
