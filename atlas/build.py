@@ -63,8 +63,9 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     from .boundaries import district_boundaries, simplified_boundaries
     from .export import write_geojsons, write_geopackage, write_tables
     from .geocode import geocode_atlas
-    from .layers import PlaceColumns, build_layers, default_layers_dir, load_layer_specs
-    from .load import default_seeds_dir, load_atlas
+    from .inputs import read_inputs
+    from .layers import PlaceColumns, build_layers, default_layers_dir
+    from .load import default_seeds_dir
     from .output import staged_directory
     from .render import write_map
 
@@ -78,14 +79,14 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
 
     stages = _Stages()
     seeds = Path(seeds) if seeds is not None else default_seeds_dir()
-    inputs = {"seeds folder": seeds, "layers folder": layers_dir if layers_dir is not None else default_layers_dir(),
-              "geocoder cache": online.cache.path if online is not None else None}
-    with (staged_directory(out, inputs) as stage,
+    guarded = {"seeds folder": seeds, "layers folder": layers_dir if layers_dir is not None else default_layers_dir(),
+               "geocoder cache": online.cache.path if online is not None else None}
+    with (staged_directory(out, guarded) as stage,
           Prepared(PLATE) if book is not False else nullcontext() as plate):
-        atlas = load_atlas(seeds)
-        specs = load_layer_specs(layers_dir, only)
+        inputs = read_inputs(seeds, layers_dir, only)  # as `atlas validate` reads them
+        atlas, specs = inputs.atlas, inputs.layers
         stages.done("load")
-        run = geocode_atlas(atlas, seeds, online)
+        run = geocode_atlas(atlas, seeds, online, gazetteer=inputs.gazetteer)
         if run.problems:
             raise InputError(run.problems)
         located = run.by_place()

@@ -17,14 +17,20 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        target = ".".join(part for part in (self.entry, self.field) if part)
-        text = f"{where}: {target}: {self.message}" if target else f"{where}: {self.message}"
+        target = ".".join(_cut(part, 120) for part in (self.entry, self.field) if part)
+        message = _cut(self.message, 1000)
+        text = f"{where}: {target}: {message}" if target else f"{where}: {message}"
         return _one_line(text)
+
+
+def _cut(text: str, most: int) -> str:
+    """At most `most` characters of a text from the data (a 1 MB name makes no 1 MB line)."""
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _one_line(text: str) -> str:
     """Control characters from the data (a newline in an id) shown escaped: one problem, one line."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class AtlasError(Exception):

@@ -31,6 +31,7 @@ from . import __version__
 from .boundaries import distance_outside_m, district_boundaries
 from .errors import InputError, Problem, RunError
 from .model import PRECISIONS, Atlas, Place
+from .schema import short, value_problem
 from .yamlio import Node, read_yaml
 
 if TYPE_CHECKING:  # geopy is imported where an online geocoder is used: most runs need none
@@ -97,7 +98,9 @@ def _entry_problems(entry: Node, name: str, file: str, places: Mapping[str, Plac
             if key in _REQUIRED:
                 add(key, "missing required field")
         elif type(value) not in types and (isinstance(value, bool) or not isinstance(value, types)):
-            add(key, f"must be {' or '.join(t.__name__ for t in types)}, got {type(value).__name__} {value!r}")
+            add(key, f"must be {' or '.join(t.__name__ for t in types)}, got {type(value).__name__} {short(value)}")
+        elif problem := value_problem(value):  # the rules every text and number meets (schema.py)
+            add(key, problem)
     if len(out) > unknown:  # the checks below need every field of the right type
         return out
     place = places.get(entry["place"])
@@ -134,7 +137,7 @@ def load_gazetteer(path: Path, places: Mapping[str, Place]) -> Gazetteer:
     unknown place or a whole district.
     """
     file = str(path)
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):  # anything else there is read, or refused as not a file
         raise InputError(Problem(file, None, "", "", "missing gazetteer file"))
     data = read_yaml(path, file)
     if not isinstance(data, dict) or set(data) != {"gazetteer"} or not isinstance(data["gazetteer"], list):
@@ -484,8 +487,9 @@ def geocode_places(gazetteer: GazetteerGeocoder, online: Online | None = None,
 
 
 def geocode_atlas(atlas: Atlas, seeds: Path, online: Online | None = None,
-                  progress: Callable[[int], None] | None = None) -> GeocodeRun:
-    """The whole stage in one call: boundaries, `<seeds>/gazetteer.yaml`, then `geocode_places`."""
-    gazetteer = load_gazetteer(Path(seeds) / GAZETTEER_FILE, atlas.places)
+                  progress: Callable[[int], None] | None = None, gazetteer: Gazetteer | None = None) -> GeocodeRun:
+    """The whole stage in one call: boundaries, `<seeds>/gazetteer.yaml` (unless already read),
+    then `geocode_places`."""
+    gazetteer = gazetteer or load_gazetteer(Path(seeds) / GAZETTEER_FILE, atlas.places)
     return geocode_places(GazetteerGeocoder(atlas, gazetteer, district_boundaries(atlas.districts)),
                           online, progress)

@@ -2,25 +2,44 @@
 
 A layer is data plus styling: a GeoDataFrame of flat, typed properties (what the exports write)
 and a spec saying how the map draws it. Adding a layer is adding a YAML file.
+
+Layer files come from anywhere (mail, a cloned repository): every value is checked against a
+strict schema before anything is drawn, and colours are normalised to lowercase hex, so the
+map, the QGIS styles and the legend all read one notation.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .errors import InputError, Problem
+from .load import BATCHES, KEY, PLACE_KINDS, YEARS
 from .model import LEVELS, Atlas, Designation, Place
-from .schema import BOOL, DICT, INT, LIST, NUM, SLUG, STR, Collector, Field, check_entry, matches, one_of
-from .yamlio import read_yaml
+from .schema import (BOOL, DICT, LIST, SLUG, STR, Collector, Field, check_entry, file_name_problem, matches,
+                     one_of, short, type_name)
+from .yamlio import Node, read_yaml
 
 DRAWS = ("districts", "designations", "places", "metric")
 GEOMETRIES = ("point", "district")
 FILTERS = ("programme", "level", "batch", "year", "kind", "key")
+# The filters each kind of layer applies: any other would match none of its features.
+DRAW_FILTERS = {"districts": (), "designations": ("programme", "level", "batch", "year", "kind"),
+                "places": ("kind",), "metric": ("key", "kind", "year")}
 STYLE_KEYS = ("color", "weight", "fill_color", "fill_opacity", "radius", "dash_array", "by", "bins", "colors")
+STYLE_RANGES = {"weight": (0, 20), "radius": (0, 100), "fill_opacity": (0, 1)}  # pixels, pixels, a share
 UNKNOWN = "unknown"  # the colour key for a null batch / year in `style.colors`
+LAYER_FILE_MAX = 256 * 1024  # bytes in one layer file; the bundled ones hold about 1 KB
+LAYER_FILES_MAX = 200  # layer files in one directory: more is no map anyone can read
+LABEL_MAX = 200  # characters in a title, group or legend text
+BINS_MAX = 20
+TOOLTIP_MAX = 20
+COLUMN = re.compile(r"[a-z][a-z0-9_]{0,63}")  # a feature column, as `tooltip` and `style.by` name them
+HEX_COLOUR = re.compile(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})")
+DASHES = re.compile(r"\d{1,3}(?:\.\d{1,2})?(?:[ ,]+\d{1,3}(?:\.\d{1,2})?){0,7}")  # SVG stroke-dasharray
 
 
 def default_layers_dir() -> Path:
@@ -28,33 +47,33 @@ def default_layers_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "layers"
 
 
-def _bilingual(value: Any) -> str | None:
-    if set(value) != {"en", "zh"} or not all(isinstance(v, str) and v.strip() for v in value.values()):
-        return "must have non-blank 'en' and 'zh' texts"
-    return None
+def css_colour(value: Any) -> tuple[str | None, str | None]:
+    """A CSS colour as `#rrggbb` (or `#rrggbbaa` when not opaque), and None; or None and why not.
 
+    Accepts hex (#rgb, #rgba, #rrggbb, #rrggbbaa) and the 148 CSS colour names (`red`,
+    `rebeccapurple`), the forms every consumer of the atlas's colours reads alike."""
+    text = value.strip().lower() if isinstance(value, str) and len(value) <= 40 else None
+    if text is not None and HEX_COLOUR.fullmatch(text):
+        digits = text[1:] if len(text) > 5 else "".join(c * 2 for c in text[1:])
+        return "#" + (digits[:6] if digits[6:] == "ff" else digits), None
+    if text is not None and text.isascii() and text.isalpha():
+        from matplotlib.colors import CSS4_COLORS  # imported only when a name is used
 
-def _filters(value: dict) -> str | None:
-    unknown = sorted(set(value) - set(FILTERS), key=str)
-    if unknown:
-        return f"unknown filter {unknown[0]!r} (known: {', '.join(FILTERS)})"
-    return None
-
-
-def _style(value: dict) -> str | None:
-    unknown = sorted(set(value) - set(STYLE_KEYS), key=str)
-    return f"unknown style key {unknown[0]!r} (known: {', '.join(STYLE_KEYS)})" if unknown else None
+        if text in CSS4_COLORS:
+            return CSS4_COLORS[text].lower(), None
+    got = short(value) if isinstance(value, str) else f"{type_name(value)} {short(value)}"
+    return None, f"{got} is not a CSS colour (#rgb, #rrggbb, #rrggbbaa, or a name such as red)"
 
 
 SPEC = {
     "id": Field(STR, check=matches(SLUG, "a lowercase slug")),
-    "title": Field(DICT, check=_bilingual),
-    "group": Field(DICT, check=_bilingual),
+    "title": Field(DICT),
+    "group": Field(DICT),
     "draw": Field(STR, check=one_of(DRAWS)),
-    "where": Field(DICT, False, _filters),
+    "where": Field(DICT, False),
     "geometry": Field(STR, check=one_of(GEOMETRIES)),
-    "style": Field(DICT, check=_style),
-    "legend": Field(DICT, check=_bilingual),
+    "style": Field(DICT),
+    "legend": Field(DICT),
     "tooltip": Field(LIST, False),
     "visible": Field(BOOL, False),
     "cluster": Field(BOOL, False),
@@ -64,7 +83,8 @@ SPEC = {
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer file, checked."""
+    """One layer file, checked: colours are `#rrggbb` (`#rrggbbaa`), `where` maps a filter to the
+    values it accepts."""
 
     id: str
     file: str
@@ -81,24 +101,187 @@ class LayerSpec:
     search: bool = False
 
 
-def _style_problems(spec: dict, add) -> None:
-    style = spec["style"]
-    for key in ("weight", "fill_opacity", "radius"):
-        if key in style and (isinstance(style[key], bool) or not isinstance(style[key], NUM) or style[key] < 0):
-            add("style", f"style.{key} must be a non-negative number")
-    if "bins" in style:
-        bins, colors = style["bins"], style.get("colors")
-        if not (isinstance(bins, list) and all(isinstance(b, INT) and not isinstance(b, bool) for b in bins)
-                and bins == sorted(bins)):
-            add("style", "style.bins must be a rising list of integers")
-        elif not (isinstance(colors, list) and len(colors) == len(bins)):
-            add("style", "style.colors must list one colour per bin")
-    elif "by" in style and not isinstance(style.get("colors"), dict):
-        add("style", "style.colors must map each value of style.by to a colour")
-    if spec["draw"] == "metric" and not (spec.get("where") or {}).get("key"):
+Add = Callable[..., None]  # add(path, message, node=None, key=None): one problem at a dotted path
+
+
+def _label(data: Node, key: str, add: Add) -> dict[str, str]:
+    value = data[key]
+    for lang in sorted(set(value) - {"en", "zh"}, key=str):
+        add(f"{key}.{short(lang).strip(chr(39))}", "unknown language (a text has 'en' and 'zh')", value, lang)
+    for lang in ("en", "zh"):
+        text = value.get(lang)
+        if not isinstance(text, str) or not text.strip():
+            add(f"{key}.{lang}", f"must be a non-blank text, got {short(text)}", value, lang)
+        elif len(text) > LABEL_MAX:
+            add(f"{key}.{lang}", f"is {len(text):,} characters long; at most {LABEL_MAX}", value, lang)
+    return {"en": value.get("en"), "zh": value.get("zh")}
+
+
+def _filter_value_problem(key: str, value: Any) -> str | None:
+    if key in ("batch", "year"):
+        if value is None or type(value) is int:
+            low, high = BATCHES if key == "batch" else YEARS
+            return None if value is None or low <= value <= high else f"{key} {value} is outside {low}..{high}"
+        return f"must be a whole number (or null for unknown), got {type_name(value)} {short(value)}"
+    if type(value) is not str:
+        return f"must be a text, got {type_name(value)} {short(value)}"
+    if key == "level":
+        return one_of(LEVELS)(value)
+    if key == "kind":
+        return one_of(PLACE_KINDS)(value)
+    return matches(SLUG if key == "programme" else KEY, "a programme id" if key == "programme" else "a figure key")(value)
+
+
+def _where(data: Node, add: Add) -> dict[str, list]:
+    where, allowed, out = data.get("where") or {}, DRAW_FILTERS.get(data["draw"], ()), {}
+    for key, raw in where.items():
+        path = f"where.{short(key).strip(chr(39))}"
+        if key not in FILTERS:
+            add(path, f"unknown filter (known: {', '.join(FILTERS)})", where, key)
+            continue
+        if key not in allowed:
+            add(path, f"a {data['draw']} layer filters by {', '.join(allowed) or 'nothing'}, not by {key}", where, key)
+            continue
+        values = raw if isinstance(raw, list) else [raw]
+        if not values:
+            add(path, "must hold at least one value", where, key)
+        for i, value in enumerate(values):
+            message = _filter_value_problem(key, value)
+            if message:
+                add(path if values is not raw else f"{path}[{i}]", message, where, key)
+        out[key] = list(values)
+    if data["draw"] == "metric" and not where.get("key"):
         add("where", "a metric layer needs where.key: the figure to draw")
-    if spec["draw"] in ("districts",) and spec["geometry"] != "district":
+    return out
+
+
+def _number(style: Node, key: str, add: Add) -> None:
+    value, (low, high) = style[key], STYLE_RANGES[key]
+    if type(value) not in (int, float):
+        add(f"style.{key}", f"must be a number from {low} to {high}, got {type_name(value)} {short(value)}",
+            style, key)
+    elif not low <= value <= high:  # NaN fails here too
+        add(f"style.{key}", f"{value} is outside {low}..{high}", style, key)
+
+
+def _colours(style: Node, add: Add) -> Any:
+    """`style.colors` normalised: a list (one per bin) or a mapping (one per value of `by`)."""
+    colors, bins = style["colors"], style.get("bins")
+    if bins is not None:
+        if not isinstance(colors, list) or (isinstance(bins, list) and len(colors) != len(bins)):
+            add("style.colors", "must list one colour per bin", style, "colors")
+            return None
+        items = list(enumerate(colors))
+    elif not isinstance(colors, dict):
+        add("style.colors", "must map each value of style.by to a colour", style, "colors")
+        return None
+    else:
+        items = list(colors.items())
+        for value in colors:
+            if value is None or type(value) not in (str, int):
+                add("style.colors", f"{short(value)} is not a value of a column (a text or whole number)",
+                    style, "colors")
+    normal = {}
+    for at, colour in items:
+        normal[at], why = css_colour(colour)
+        if why:
+            add(f"style.colors[{short(at)}]", why, style, "colors")
+    return list(normal.values()) if bins is not None else normal
+
+
+def _bins_problem(bins: Any) -> str | None:
+    if not isinstance(bins, list) or not bins:
+        return "must be a list of class boundaries, e.g. [0, 1, 2, 4]"
+    if len(bins) > BINS_MAX:
+        return f"holds {len(bins)} classes; at most {BINS_MAX}"
+    if not all(type(b) in (int, float) and math.isfinite(b) for b in bins):
+        return f"must hold finite numbers only, got {short(bins)}"
+    if any(low >= high for low, high in zip(bins, bins[1:])):
+        return f"must rise from each boundary to the next, got {short(bins)}"
+    return None
+
+
+def _style(data: Node, add: Add) -> dict[str, Any]:
+    style, out = data["style"], {}
+    for key, value in style.items():
+        path = f"style.{short(key).strip(chr(39))}"
+        if key not in STYLE_KEYS:
+            add(path, f"unknown style key (known: {', '.join(STYLE_KEYS)})", style, key)
+        elif key in ("color", "fill_color"):
+            out[key], why = css_colour(value)
+            if why:
+                add(path, why, style, key)
+        elif key in STYLE_RANGES:
+            _number(style, key, add)
+        elif key == "dash_array" and not (isinstance(value, str) and DASHES.fullmatch(value)):
+            add(path, f"must be dash and gap lengths in pixels, e.g. \"6 4\"; got {short(value)}", style, key)
+        elif key == "by" and not (isinstance(value, str) and COLUMN.fullmatch(value)):
+            add(path, f"must name a column of the features (e.g. batch, level); got {short(value)}", style, key)
+        elif key == "bins" and _bins_problem(value):
+            add(path, _bins_problem(value), style, key)
+        out.setdefault(key, value)
+    if "by" in style:
+        if "colors" not in style:
+            add("style.colors", "style.by needs style.colors: a colour per value, or per bin with style.bins",
+                style, "by")
+        else:
+            out["colors"] = _colours(style, add)
+    elif "bins" in style or "colors" in style:
+        add("style.by", "style.bins and style.colors colour features by a column: name it in style.by",
+            style, "bins" if "bins" in style else "colors")
+    if not {"color", "fill_color", "colors"} & style.keys():
+        add("style", "needs a colour: style.color, style.fill_color or style.colors")
+    return out
+
+
+def _tooltip(data: Node, add: Add) -> tuple[str, ...]:
+    fields = data.get("tooltip") or []
+    if len(fields) > TOOLTIP_MAX:
+        add("tooltip", f"lists {len(fields)} fields; at most {TOOLTIP_MAX}")
+    for i, name in enumerate(fields):
+        if not (isinstance(name, str) and COLUMN.fullmatch(name)):
+            add(f"tooltip[{i}]", f"must name a column of the features (e.g. name_en), got "
+                                 f"{type_name(name)} {short(name)}")
+        elif name in fields[:i]:
+            add(f"tooltip[{i}]", f"{name!r} is listed twice")
+    return tuple(fields)
+
+
+def read_layer_spec(path: Path) -> tuple[LayerSpec | None, list[Problem]]:
+    """One layer file, checked field by field: the spec, or None and every problem found."""
+    label = str(path)
+    try:
+        data = read_yaml(path, label, LAYER_FILE_MAX)
+    except InputError as exc:
+        return None, exc.problems
+    ident = data.get("id") if isinstance(data, dict) else None
+    name = f"layer[{ident}]" if isinstance(ident, str) and SLUG.fullmatch(ident) else "layer"
+    out = Collector(label)
+    if not isinstance(data, dict):
+        out.add(None, name, "", f"must be a mapping of fields, got {type(data).__name__}")
+        return None, out.problems
+    if not check_entry(SPEC, data, name, out):
+        return None, out.problems
+
+    def add(path: str, message: str, node: Any = None, key: Any = None) -> None:
+        line = node.line_of(key) if isinstance(node, Node) else data.line_of(path.split(".")[0].split("[")[0])
+        out.problems.append(Problem(label, line, name, path, message))
+
+    unfit = file_name_problem(data["id"])
+    if unfit:
+        add("id", unfit)
+    labels = {key: _label(data, key, add) for key in ("title", "group", "legend")}
+    where, style, tooltip = _where(data, add), _style(data, add), _tooltip(data, add)
+    if data["draw"] == "districts" and data["geometry"] != "district":
         add("geometry", "a districts layer draws district polygons")
+    for key in ("cluster", "search"):
+        if data.get(key) and data["geometry"] != "point":
+            add(key, f"{key} applies to point layers only")
+    if out.problems:
+        return None, out.problems
+    flags = {key: data[key] for key in ("visible", "cluster", "search") if key in data}
+    return LayerSpec(data["id"], label, draw=data["draw"], geometry=data["geometry"], style=style, where=where,
+                     tooltip=tooltip, **labels, **flags), []
 
 
 def load_layer_specs(directory: Path | str | None = None, only: tuple[str, ...] = ()) -> list[LayerSpec]:
@@ -107,28 +290,19 @@ def load_layer_specs(directory: Path | str | None = None, only: tuple[str, ...] 
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise InputError(Problem(str(directory), None, "", "", "no layer files (*.yaml) in this directory"))
+    if len(files) > LAYER_FILES_MAX:
+        raise InputError(Problem(str(directory), None, "", "",
+                                 f"{len(files):,} layer files; a map has at most {LAYER_FILES_MAX}"))
     problems: list[Problem] = []
     specs: dict[str, LayerSpec] = {}
     for path in files:
-        out = Collector(str(path))
-        try:
-            data = read_yaml(path)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        name = f"layer[{data.get('id')}]" if isinstance(data, dict) and isinstance(data.get("id"), str) else "layer"
-        if not isinstance(data, dict):
-            out.add(None, name, "", "must be a mapping of fields")
-        elif check_entry(SPEC, data, name, out):
-            _style_problems(data, lambda f, m: out.add(data, name, f, m))
-            if data["id"] in specs:
-                out.add(data, name, "id", f"duplicate layer id (also in {specs[data['id']].file})")
-            if not out.problems:
-                where = {k: v if isinstance(v, list) else [v] for k, v in (data.get("where") or {}).items()}
-                specs[data["id"]] = LayerSpec(
-                    file=str(path), tooltip=tuple(data.get("tooltip") or ()), where=where,
-                    **{k: v for k, v in data.items() if k not in ("tooltip", "where")})
-        problems.extend(out.problems)
+        spec, found = read_layer_spec(path)
+        problems.extend(found)
+        if spec is not None and spec.id in specs:
+            problems.append(Problem(spec.file, None, f"layer[{spec.id}]", "id",
+                                    f"duplicate layer id (also in {specs[spec.id].file})"))
+        elif spec is not None:
+            specs[spec.id] = spec
     if problems:
         raise InputError(problems)
     unknown = [name for name in only if name not in specs]
@@ -401,8 +575,9 @@ def legend_entries(spec: LayerSpec) -> list[tuple[str, str]]:
     style = spec.style
     if "bins" in style:
         bins = style["bins"]
-        labels = [f"{low}" if high - low == 1 else f"{low}–{high - 1}" for low, high in zip(bins, bins[1:])]
-        labels.append(f"{bins[-1]}+")
+        labels = [f"{low:g}–<{high:g}" if float in (type(low), type(high)) else f"{low}" if high - low == 1
+                  else f"{low}–{high - 1}" for low, high in zip(bins, bins[1:])]
+        labels.append(f"{bins[-1]:g}+")
         return list(zip(labels, style["colors"]))
     if "by" in style:
         return [(str(k), v) for k, v in style["colors"].items()]

@@ -12,8 +12,8 @@ from typing import Any
 from .errors import InputError, Problem
 from .model import (LEVELS, Atlas, Designation, District, Evidence, Metric, Place,
                     Programme, Source)
-from .schema import (INT, LIST, NUM, SLUG, STR, Collector, Field, check_entry, finite, in_range,
-                     matches, not_blank, one_of)
+from .schema import (ID_MAX, INT, LIST, NUM, SLUG, STR, Collector, Field, check_entry, file_name_problem,
+                     finite, in_range, matches, not_blank, one_of)
 from .yamlio import Node, read_yaml
 
 SEED_FILES = ("sources", "districts", "programmes", "places", "designations", "metrics")
@@ -120,32 +120,34 @@ def entry_name(kind: str, index: int, entry: Any) -> str:
     """How problems name an entry: `places[jinyun-mountain]`, or its position when it has no id."""
     key = ID_FIELD[kind]
     ident = entry.get(key) if isinstance(entry, dict) else None
-    return f"{kind}[{ident}]" if isinstance(ident, (str, int)) and not isinstance(ident, bool) else f"{kind}[{index}]"
+    named = type(ident) is int or (type(ident) is str and len(ident) <= ID_MAX)
+    return f"{kind}[{ident}]" if named else f"{kind}[{index}]"
 
 
-def _read_file(seeds: Path, kind: str, problems: list[Problem]) -> list[tuple[Node, str]]:
-    """Read `seeds/<kind>.yaml` and return its sound entries with their names."""
+def _read_file(seeds: Path, kind: str, problems: list[Problem]) -> list[tuple[Node, str]] | None:
+    """Read `seeds/<kind>.yaml` and return its sound entries with their names (None: no entries
+    could be read at all)."""
     path = seeds / f"{kind}.yaml"
     label = str(path)
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):  # anything else there is read, or refused as not a file
         problems.append(Problem(label, None, "", "", "missing seed file"))
-        return []
+        return None
     try:
         data = read_yaml(path, label)
     except InputError as exc:
         problems.extend(exc.problems)
-        return []
+        return None
     if data is None:
         problems.append(Problem(label, None, "", "", f"file is empty; expected a top-level '{kind}:' list"))
-        return []
+        return None
     if not isinstance(data, dict) or set(data) != {kind}:
         problems.append(Problem(label, getattr(data, "line", None), "", "",
                                 f"expected exactly one top-level key '{kind}:' holding a list"))
-        return []
+        return None
     entries = data[kind]
     if not isinstance(entries, list):
         problems.append(Problem(label, data.line_of(kind), kind, "", "must be a list of entries"))
-        return []
+        return None
     out = Collector(label)
     sound, seen = [], {}
     for index, entry in enumerate(entries):
@@ -153,6 +155,10 @@ def _read_file(seeds: Path, kind: str, problems: list[Problem]) -> list[tuple[No
         if not check_entry(SCHEMAS[kind], entry, name, out):
             continue
         ident = entry[ID_FIELD[kind]]
+        unfit = (len(ident) > ID_MAX or len(ident) < 5) and file_name_problem(ident)  # device names are short
+        if unfit:
+            out.add(entry, name, ID_FIELD[kind], unfit)
+            continue
         if ident in seen:
             out.add(entry, name, ID_FIELD[kind], f"duplicate id (first at line {seen[ident]})")
             continue
@@ -171,10 +177,16 @@ def load_atlas(seeds: Path | str | None = None) -> Atlas:
         raise InputError(Problem(str(seeds), None, "", "", "no seed files (*.yaml) in this directory"))
     problems: list[Problem] = []
     raw = {kind: _read_file(seeds, kind, problems) for kind in SEED_FILES}
+    if None in raw.values():  # a file not read at all: every reference to its entries would look broken
+        raise InputError(_in_order(problems))
     atlas = _build(seeds, raw, problems)
     if problems:
-        raise InputError(sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.entry, p.field)))
+        raise InputError(_in_order(problems))
     return atlas
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.entry, p.field))
 
 
 def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[Problem]) -> Atlas:

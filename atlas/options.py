@@ -14,6 +14,14 @@ seeds_option = click.option(
     help="Directory of seed YAML files [default: the bundled seeds/].",
 )
 
+layers_dir_option = click.option(
+    "--layers-dir",
+    "layers_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of layer specs [default: the bundled layers/].",
+)
+
 out_option = click.option(
     "--out",
     "out",

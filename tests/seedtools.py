@@ -10,6 +10,13 @@ import yaml
 from atlas.load import default_seeds_dir
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value shared by two entries out twice: atlas refuses YAML anchors and aliases."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
 def copy_seeds(dest: Path) -> Path:
     """Copy the bundled seeds into `dest` (created) and return it."""
     shutil.copytree(default_seeds_dir(), dest, dirs_exist_ok=True)
@@ -21,7 +28,7 @@ def edit_seed(seeds: Path, kind: str, change) -> None:
     path = seeds / f"{kind}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(data[kind])
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.dump(data, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def entry(entries: list, ident: str, key: str = "id") -> dict:

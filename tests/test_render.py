@@ -252,11 +252,11 @@ def test_only_some_layers(tmp_path):
 @pytest.mark.parametrize("content, field", [
     ("id: Bad Id\n", "id"),
     ("{id: x, title: {en: X}, group: {en: G, zh: 组}, draw: places, geometry: point, style: {}, legend: {en: L, zh: 图}}",
-     "title"),
+     "title.zh"),
     ("{id: x, title: {en: X, zh: 叉}, group: {en: G, zh: 组}, draw: stars, geometry: point, style: {}, "
      "legend: {en: L, zh: 图}}", "draw"),
     ("{id: x, title: {en: X, zh: 叉}, group: {en: G, zh: 组}, draw: places, geometry: point, "
-     "style: {glow: 1}, legend: {en: L, zh: 图}}", "style"),
+     "style: {glow: 1}, legend: {en: L, zh: 图}}", "style.glow"),
     ("{id: x, title: {en: X, zh: 叉}, group: {en: G, zh: 组}, draw: metric, geometry: point, style: {}, "
      "legend: {en: L, zh: 图}}", "where"),
     ("id: [unclosed\n", ""),

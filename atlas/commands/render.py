@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..build import BOOK_MAX_PLACES, render_atlas
-from ..options import out_option, seeds_option
+from ..options import layers_dir_option, out_option, seeds_option
 from ..render import TILES
 
 TILE_CHOICES = tuple(TILES)
@@ -16,8 +16,7 @@ TILE_CHOICES = tuple(TILES)
 @click.command()
 @seeds_option
 @out_option
-@click.option("--layers-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory of layer specs [default: the bundled layers/].")
+@layers_dir_option
 @click.option("--layers", "only", metavar="ID[,ID...]", default="",
               help="Only these layers (comma-separated ids) [default: all].")
 @click.option("--tiles", metavar="NAME[,NAME...]", default="",

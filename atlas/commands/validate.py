@@ -1,25 +1,30 @@
-"""`atlas validate`: load and check the seeds, print what they hold."""
+"""`atlas validate`: load and check everything a render reads, print what it holds."""
 
 from __future__ import annotations
 
 import click
 
-from ..options import seeds_option
+from ..options import layers_dir_option, seeds_option
 
 
 @click.command()
 @seeds_option
-def validate(seeds):
-    """Load and check the seed data; print a summary.
+@layers_dir_option
+def validate(seeds, layers_dir):
+    """Check everything `atlas render` reads: the seeds, their gazetteer.yaml and the layer specs;
+    print a summary.
 
-    Exits 2 with one line per problem (file:line: entry.field: message) when the seeds are bad.
+    Exits 2 with one line per problem (file:line: entry.field: message) when any of them is bad:
+    whatever would stop a render stops here first, in the same words.
 
     \b
     Example:
-        atlas validate --seeds my-seeds/
+        atlas validate --seeds my-seeds/ --layers-dir my-layers/
     """
-    from ..load import load_atlas
+    from ..inputs import read_inputs
 
-    atlas = load_atlas(seeds)
-    counts = atlas.summary()
+    inputs = read_inputs(seeds, layers_dir)
+    counts = inputs.atlas.summary()
     click.echo("seeds OK: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    click.echo(f"gazetteer OK: {len(inputs.gazetteer.entries)} entries; "
+               f"layers OK: {', '.join(spec.id for spec in inputs.layers)}")
