@@ -416,7 +416,7 @@ def _service_url(url: str) -> tuple[str, str]:
 
 def online_geocoder(service: str, cache_path: Path | None = None, *, geocoder=None, url: str | None = None,
                     datum: str | None = None, deadline_s: float = DEFAULT_DEADLINE_S,
-                    timeout_s: float = REQUEST_TIMEOUT_S, min_interval_s: float = MIN_INTERVAL_S) -> Online:
+                    timeout_s: float = REQUEST_TIMEOUT_S, min_interval_s: float | None = None) -> Online:
     """A geopy geocoder by service name (e.g. "nominatim"), with our user agent, the stdlib HTTP
     adapter (no hidden retries), and a disk cache read and checked now.
 
@@ -440,7 +440,7 @@ def online_geocoder(service: str, cache_path: Path | None = None, *, geocoder=No
         except (TypeError, ConfigurationError) as exc:
             raise InputError(f"--geocoder {service}: cannot be set up without more settings ({exc})") from None
     return Online(service, geocoder, cache, datum or SERVICE_DATUMS.get(service, WGS84), deadline_s, timeout_s,
-                  min_interval_s)
+                  MIN_INTERVAL_S if min_interval_s is None else min_interval_s)
 
 
 def _precision(raw: Mapping) -> str:
