@@ -361,10 +361,10 @@ class Online:
             except BaseException as exc:  # hostile answers break parsers in any way: report, never raise
                 outcome["error"] = exc
 
-        self._last = self.clock()
         worker = threading.Thread(target=ask, name="atlas-geocode", daemon=True)
         worker.start()
         worker.join(timeout + 0.5)
+        self._last = self.clock()  # spacing counts from the end of a request: the server sees it too
         if worker.is_alive():
             raise TimeoutError(f"no complete answer in {timeout:g} s")
         if "error" in outcome:
