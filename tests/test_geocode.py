@@ -401,3 +401,16 @@ def test_cli_geocode_online_with_a_fake_service(monkeypatch, tmp_path):
 def test_cli_cache_needs_a_geocoder(tmp_path):
     result = CliRunner().invoke(cli, ["geocode", "--cache", str(tmp_path / "c.json")])
     assert result.exit_code == 2 and "--cache only applies with --geocoder" in result.stderr
+
+
+@pytest.mark.parametrize("raw, precision", [
+    ({"class": "natural", "type": "peak", "boundingbox": ["29.8", "29.8001", "106.38", "106.3801"]}, "site"),
+    ({"class": "tourism", "type": "attraction", "boundingbox": ["29.8", "29.805", "106.38", "106.385"]}, "site"),
+    ({"class": "leisure", "type": "park", "boundingbox": ["29.8", "29.9", "106.3", "106.4"]}, "area"),
+    ({"class": "place", "type": "island", "boundingbox": ["29.54", "29.5401", "106.64", "106.6401"]}, "area"),
+    ({"class": "boundary", "type": "administrative", "boundingbox": ["29.8", "29.8001", "106.3", "106.3001"]}, "area"),
+    ({"class": "natural", "type": "peak"}, "area"),  # no extent given: no claim to be a site
+    ({"class": "natural", "type": "peak", "boundingbox": ["nan", "1", "2", "3"]}, "area"),
+])
+def test_precision_is_honest_about_the_answer_type(raw, precision):
+    assert ol._precision(raw) == precision

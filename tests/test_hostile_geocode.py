@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from atlas import online
 from atlas.cli import cli
@@ -357,3 +359,28 @@ def test_option_misuse_is_a_usage_error(tmp_path):
     path = review(tmp_path, [proposal()])
     mixed = run(["geocode", "--accept", str(path), "--geocoder", "nominatim"])
     assert mixed.exit_code == 2 and "--accept asks no geocoder" in mixed.stderr
+
+
+# --- fuzzing --------------------------------------------------------------------------------------------
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                           max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.dictionaries(st.text(max_size=30), _JSON | st.fixed_dictionaries(
+    {"lon": _SCALARS, "lat": _SCALARS, "precision": _SCALARS, "address": _SCALARS}), max_size=5) | _JSON,
+       cut=st.integers(0, 400))
+def test_any_cache_text_is_read_or_refused_with_lines(tmp_path, value, cut):
+    cache = tmp_path / "fuzz.json"
+    text = json.dumps(value, indent=1)
+    for candidate in (text, text[:cut]):
+        cache.write_text(candidate, encoding="utf-8")
+        try:
+            answers = online.read_cache(cache)
+        except online.InputError as exc:
+            assert exc.lines() and all(line.startswith(str(cache)) and "\n" not in line for line in exc.lines())
+        else:
+            assert isinstance(answers, dict)
+            assert all(not online.answer_problems(a) for a in answers.values())
