@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from .boundaries import distance_outside_m, district_boundaries
 from .errors import InputError, Problem
 from .model import PRECISIONS, Atlas, Place
-from .online import NotAsked, Online, why
+from .online import DAY, NotAsked, Online, why
 from .yamlio import Node, read_yaml
 
 GAZETTEER_FILE = "gazetteer.yaml"
@@ -64,7 +64,6 @@ _TYPES: dict[str, tuple[type, ...]] = {
     # it was asked, the date of the lookup (YYYY-MM-DD) and the data's licence attribution.
     "query": (str,), "retrieved": (str,), "licence": (str,),
 }
-_RETRIEVED = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _REQUIRED = ("place", "precision", "coord_source")
 
 
@@ -98,7 +97,7 @@ def _entry_problems(entry: Node, name: str, file: str, places: Mapping[str, Plac
         add("precision", f"must be one of {', '.join(PRECISIONS)}; got {entry['precision']!r}")
     if not entry["coord_source"].strip():
         add("coord_source", "must not be blank")
-    if entry.get("retrieved") is not None and not _RETRIEVED.match(entry["retrieved"]):
+    if entry.get("retrieved") is not None and not DAY.match(entry["retrieved"]):
         add("retrieved", f"must be the lookup's date, YYYY-MM-DD; got {entry['retrieved']!r}")
     if (entry.get("tolerance_m") or 0) < 0:
         add("tolerance_m", f"must not be negative; got {entry['tolerance_m']}")

@@ -10,7 +10,6 @@ comments and order stay), after the district check, and only if the merged gazet
 
 from __future__ import annotations
 
-import math
 import re
 import tempfile
 from dataclasses import dataclass
@@ -26,11 +25,10 @@ from .geocode import (
 )
 from .ingest import check_size, entries_block, write_files
 from .load import default_seeds_dir, load_atlas
-from .online import MAX_TEXT_CHARS, NOMINATIM_SOURCE, OSM_LICENCE, PRECISIONS, Online
+from .online import DAY, NOMINATIM_SOURCE, OSM_LICENCE, PRECISIONS, Online, number_problem, text_problem
 from .yamlio import Node, read_yaml
 
 REVIEW_KEY = "proposals"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # field -> required; every field but lon/lat is a string
 FIELDS = {"place": True, "lon": True, "lat": True, "precision": True, "source": True, "query": True,
           "date": True, "licence": True, "display_name": True, "type": False, "url": False, "datum": False}
@@ -101,30 +99,13 @@ class Merged:
 def _field_problem(key: str, value: Any) -> str | None:
     if key in ("lon", "lat"):
         low, high = LON_RANGE if key == "lon" else LAT_RANGE
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"must be a number, got {type(value).__name__}"
-        if not math.isfinite(value) or not low <= value <= high:
-            return f"{value} is outside Chongqing ({low}..{high}); swapped lon/lat?"
-        return None
-    if not isinstance(value, str):
-        return f"must be a string, got {type(value).__name__}"
-    if len(value) > MAX_TEXT_CHARS:
-        return f"is {len(value):,} characters; at most {MAX_TEXT_CHARS:,}"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "holds a lone surrogate (not valid Unicode)"
-    if "\x00" in value:
-        return "holds a NUL character"
-    if key in ("place", "source", "query", "display_name", "licence") and not value.strip():
+        return number_problem(value, low, high, "Chongqing")
+    if key in ("place", "source", "query", "display_name", "licence") and isinstance(value, str) and not value.strip():
         return "must not be blank"
-    if key == "precision" and value not in PRECISIONS:
-        return f"must be one of {', '.join(PRECISIONS)}; got {value[:40]!r}"
-    if key == "date" and not _DATE.match(value):
-        return f"must be the lookup's date, YYYY-MM-DD; got {value[:40]!r}"
     if key == "datum" and value != WGS84:
-        return f"review coordinates are WGS84 (converted when looked up); got {value[:40]!r}"
-    return None
+        return f"review coordinates are WGS84 (converted when looked up); got {str(value)[:40]!r}"
+    return text_problem(value, PRECISIONS if key == "precision" else (),
+                        DAY if key == "date" else None, "the lookup's date, YYYY-MM-DD")
 
 
 def _review_entries(data: Any, label: str) -> list[tuple[str, Node]]:

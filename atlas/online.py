@@ -63,64 +63,57 @@ MAX_ENTRIES = 100_000
 MAX_KEY_CHARS = 1_000
 MAX_TEXT_CHARS = 1_000
 PRECISIONS = ("site", "area")  # what an online answer can be: never "district"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WS = re.compile(r"[ \t\n\r]*")
 
 
-def _number(low: float, high: float):
-    def check(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"must be a number, got {_kind(value)}"
-        if not math.isfinite(value):
-            return f"must be a finite number, got {value}"
-        if not low <= value <= high:
-            return f"{value} is outside {low}..{high}"
-        return None
-    return check
+def number_problem(value: Any, low: float, high: float, where: str = "") -> str | None:
+    """Why `value` is not a finite number in low..high (`where` names the range), or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number, got {_kind(value)}"
+    if not math.isfinite(value):
+        return f"must be a finite number, got {value}"
+    if not low <= value <= high:
+        return f"{value} is outside {where + ' ' if where else ''}({low}..{high})"
+    return None
 
 
-def _text(pattern: re.Pattern | None = None, choices: tuple[str, ...] = ()):
-    def check(value: Any) -> str | None:
-        if not isinstance(value, str):
-            return f"must be a string, got {_kind(value)}"
-        if len(value) > MAX_TEXT_CHARS:
-            return f"is {len(value):,} characters; at most {MAX_TEXT_CHARS:,}"
-        if problem := _bad_text(value):
-            return problem
-        if choices and value not in choices:
-            return f"must be one of {', '.join(choices)}; got {value[:40]!r}"
-        if pattern is not None and not pattern.match(value):
-            return f"must look like YYYY-MM-DD; got {value[:40]!r}"
-        return None
-    return check
-
-
-FIELDS = {
-    "lon": (True, _number(-180.0, 180.0)),
-    "lat": (True, _number(-90.0, 90.0)),
-    "precision": (True, _text(choices=PRECISIONS)),
-    "address": (True, _text()),
-    "kind": (False, _text()),
-    "date": (False, _text(_DATE)),
-    "licence": (False, _text()),
-    "url": (False, _text()),
-    "datum": (False, _text(choices=DATUMS)),
-}
-
-
-def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def _bad_text(value: str) -> str | None:
-    """Why a string cannot be kept (a lone surrogate cannot be written as UTF-8; NUL truncates)."""
+def text_problem(value: Any, choices: tuple[str, ...] = (), pattern: re.Pattern | None = None,
+                 shape: str = "") -> str | None:
+    """Why `value` is not a string that may be kept (capped, valid Unicode, no NUL; one of
+    `choices`, or matching `pattern`, described as `shape`), or None."""
+    if not isinstance(value, str):
+        return f"must be a string, got {_kind(value)}"
+    if len(value) > MAX_TEXT_CHARS:
+        return f"is {len(value):,} characters; at most {MAX_TEXT_CHARS:,}"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return "holds a lone surrogate (not valid Unicode)"
     if "\x00" in value:
         return "holds a NUL character"
+    if choices and value not in choices:
+        return f"must be one of {', '.join(choices)}; got {value[:40]!r}"
+    if pattern is not None and not pattern.match(value):
+        return f"must be {shape}; got {value[:40]!r}"
     return None
+
+
+FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
+    "lon": (True, lambda v: number_problem(v, -180.0, 180.0)),
+    "lat": (True, lambda v: number_problem(v, -90.0, 90.0)),
+    "precision": (True, lambda v: text_problem(v, PRECISIONS)),
+    "address": (True, text_problem),
+    "kind": (False, text_problem),
+    "date": (False, lambda v: text_problem(v, pattern=DAY, shape="a date, YYYY-MM-DD")),
+    "licence": (False, text_problem),
+    "url": (False, text_problem),
+    "datum": (False, lambda v: text_problem(v, DATUMS)),
+}
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def answer_problems(answer: Any) -> list[tuple[str, str]]:
@@ -223,7 +216,7 @@ def read_cache(path: Path) -> dict[str, Any]:
         name = label(key)
         if len(key) > MAX_KEY_CHARS:
             problems.append(Problem(file, line, name, "", f"key is {len(key):,} characters; at most {MAX_KEY_CHARS:,}"))
-        elif reason := _bad_text(key):
+        elif reason := text_problem(key):
             problems.append(Problem(file, line, name, "", f"key {reason}"))
         elif "|" not in key:
             problems.append(Problem(file, line, name, "", 'key must be "service|query"'))
