@@ -351,7 +351,7 @@ class Online:
         def ask() -> None:
             try:
                 outcome["answer"] = self.geocoder.geocode(query, exactly_one=True, timeout=timeout)
-            except BaseException as exc:  # hostile answers break parsers in any way: report, never raise
+            except Exception as exc:  # hostile answers break parsers in any way: report, never raise
                 outcome["error"] = exc
 
         worker = threading.Thread(target=ask, name="atlas-geocode", daemon=True)
@@ -421,7 +421,6 @@ def online_geocoder(service: str, cache_path: Path | None = None, *, geocoder=No
     from geopy.exc import ConfigurationError, GeocoderNotFound
     from geopy.geocoders import get_geocoder_for_service
 
-    cache = GeocodeCache(cache_path or default_cache_path(service))
     if geocoder is None:
         options: dict[str, Any] = {"user_agent": USER_AGENT, "timeout": timeout_s, "adapter_factory": URLLibAdapter}
         if url:
@@ -432,6 +431,7 @@ def online_geocoder(service: str, cache_path: Path | None = None, *, geocoder=No
             raise InputError(f"--geocoder {service}: geopy has no such service") from None
         except (TypeError, ConfigurationError) as exc:
             raise InputError(f"--geocoder {service}: cannot be set up without more settings ({exc})") from None
+    cache = GeocodeCache(cache_path or default_cache_path(service))
     return Online(service, geocoder, cache, datum or SERVICE_DATUMS.get(service, WGS84), deadline_s, timeout_s,
                   MIN_INTERVAL_S if min_interval_s is None else min_interval_s)
 
