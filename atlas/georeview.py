@@ -141,12 +141,13 @@ def _review_entries(data: Any, label: str) -> list[tuple[str, Node]]:
 
 
 def _gazetteer_entry(entry: Node) -> dict:
-    """The gazetteer entry an accepted proposal becomes: the point, and where it comes from."""
+    """The gazetteer entry an accepted proposal becomes: the point, and where it comes from, the
+    licence's attribution included in `coord_source` (the one field every reader of a point sees)."""
     kind = f" ({entry['type']})" if entry.get("type") else ""
     link = f", {entry['url']}" if entry.get("url") else ""
     return {"place": entry["place"], "lon": round(float(entry["lon"]), COORD_DECIMALS),
             "lat": round(float(entry["lat"]), COORD_DECIMALS), "precision": entry["precision"],
-            "coord_source": f"{entry['source']}: {entry['display_name']}{kind}{link}",
+            "coord_source": f"{entry['source']}: {entry['display_name']}{kind}{link}. {entry['licence']}",
             "query": entry["query"], "retrieved": entry["date"], "licence": entry["licence"]}
 
 

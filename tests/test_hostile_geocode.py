@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import time
@@ -341,7 +342,8 @@ def test_propose_then_accept_round_trip(tmp_path, seeds):
     after = gazetteer.read_text("utf-8")
     assert after.splitlines()[:17] == before.splitlines()[:17]  # the header comments stay
     assert "coord_source: 'OpenStreetMap Nominatim: 广阳岛, 南岸区, 重庆市, 中国 (place/island), " \
-           "https://www.openstreetmap.org/way/5'" in after
+           "https://www.openstreetmap.org/way/5. Data © OpenStreetMap contributors, ODbL 1.0. " \
+           "http://osm.org/copyright'" in after
     assert "retrieved: '" in after and "    query: 广阳岛, 南岸区, 重庆市" in after
     assert oct(gazetteer.stat().st_mode & 0o777) == oct(0o640)
     located = run(["geocode", "--seeds", str(seeds)])
@@ -349,6 +351,11 @@ def test_propose_then_accept_round_trip(tmp_path, seeds):
     assert "106.641800" in row and "gazetteer" in row and "area" in row and "ok: in 500108" in row
     second = run(["geocode", "--seeds", str(seeds), "--accept", str(out)])  # now curated: curated wins
     assert second.exit_code == 2 and "curated coordinates win" in errors(second)[0]
+    rendered = tmp_path / "rendered"
+    assert run(["render", "--seeds", str(seeds), "--out", str(rendered), "--no-book"]).exit_code == 0
+    lookup_day = re.search(r"retrieved: '(\d{4}-\d{2}-\d{2})'", after).group(1).encode()
+    files = [p for p in rendered.rglob("*") if p.is_file()]
+    assert files and not [p.name for p in files if lookup_day in p.read_bytes()]  # no lookup date in outputs
 
 
 def test_option_misuse_is_a_usage_error(tmp_path):
