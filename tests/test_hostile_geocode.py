@@ -391,3 +391,33 @@ def test_any_cache_text_is_read_or_refused_with_lines(tmp_path, value, cut):
         else:
             assert isinstance(answers, dict)
             assert all(not online.answer_problems(a) for a in answers.values())
+
+
+_FIELD_VALUES = _SCALARS | st.sampled_from(["guangyang-island", "beibei", "site", "area", "2026-12-03", "WGS84",
+                                            106.6418, 29.5466, 108.4]) | st.dictionaries(st.text(max_size=3), _SCALARS,
+                                                                                         max_size=2)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.lists(st.fixed_dictionaries({}, optional={key: _FIELD_VALUES for key in (
+    "place", "lon", "lat", "precision", "source", "query", "date", "licence", "display_name", "type", "datum", "x")}),
+    max_size=3))
+def test_any_review_merges_or_changes_nothing(tmp_path_factory, entries):
+    import yaml
+
+    from atlas.errors import InputError
+    from atlas.georeview import accept_proposals
+
+    root = tmp_path_factory.mktemp("fuzz-review")
+    seeds = root / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    path = root / "r.yaml"
+    path.write_text(yaml.safe_dump({"proposals": entries}, allow_unicode=True), encoding="utf-8")
+    before = snapshot(root)
+    try:
+        merged = accept_proposals(path, seeds)
+    except InputError as exc:
+        assert exc.lines() and all(line.startswith(str(path)) and "\n" not in line for line in exc.lines())
+        assert snapshot(root) == before
+    else:
+        assert len(merged.places) <= len(entries)
