@@ -171,6 +171,8 @@ def accept_proposals(review_path: Path, seeds: Path | None = None) -> Merged:
     loaded and checked in a temporary file, and only then written over the real one."""
     seeds = Path(seeds) if seeds is not None else default_seeds_dir()
     label = str(review_path)
+    if not review_path.is_file():  # a FIFO or a device would block or never end
+        raise InputError(Problem(label, None, "", "", "review file is not a regular file"))
     check_size(review_path, "review file")
     proposals = _review_entries(read_yaml(review_path, label), label)
     if not proposals:

@@ -316,6 +316,15 @@ def test_a_lying_review_changes_nothing(tmp_path, seeds, case, entries, target, 
     assert snapshot(tmp_path) == before
 
 
+def test_a_fifo_review_is_refused_without_blocking(tmp_path, seeds):
+    fifo = tmp_path / "review.yaml"
+    os.mkfifo(fifo)
+    before = snapshot(tmp_path)
+    result = run(["geocode", "--seeds", str(seeds), "--accept", str(fifo)])
+    assert result.exit_code == 2 and errors(result) == [f"error: {fifo}: review file is not a regular file"]
+    assert snapshot(tmp_path) == before
+
+
 def test_propose_then_accept_round_trip(tmp_path, seeds):
     """The whole way: a fake Nominatim answers, --propose writes the review, --accept merges it."""
     routes = [("广阳岛", ("json", [GUANGYANG])), ("汉丰湖", ("json", [place(108.4, 30.8, "far away")]))]
