@@ -320,9 +320,8 @@ class OnlineFind:
 def wants_online(gazetteer: GazetteerGeocoder, place: Place) -> bool:
     """Only places without a curated point are asked about: whole districts have their boundary,
     and a gazetteer entry with lon/lat is never replaced by an online answer."""
-    if place.kind in WHOLE_DISTRICT_KINDS:
-        return False
-    return gazetteer.gazetteer.entries[place.id].lon is None
+    entry = gazetteer.gazetteer.entries.get(place.id)
+    return place.kind not in WHOLE_DISTRICT_KINDS and entry is not None and entry.lon is None
 
 
 def locate_online(gazetteer: GazetteerGeocoder, online: Online, place: Place) -> tuple[OnlineFind | None, str]:

@@ -190,6 +190,9 @@ def accept_proposals(review_path: Path, seeds: Path | None = None) -> Merged:
         elif place.kind in WHOLE_DISTRICT_KINDS:
             problems.append(Problem(label, entry.line_of("place"), name, "place",
                                     f"{place.id!r} is a whole {place.kind}: it is located by its boundary"))
+        elif current is None:
+            problems.append(Problem(label, entry.line_of("place"), name, "place",
+                                    f"{place.id!r} has no gazetteer entry to place a point in"))
         elif current.lon is not None:
             problems.append(Problem(label, entry.line_of("place"), name, "place",
                                     f"has a curated point already ({path}:{current.line}); curated coordinates "
