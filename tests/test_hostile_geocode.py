@@ -208,6 +208,21 @@ def test_a_server_trickling_bytes_cannot_outlast_the_request_timeout(tmp_path, s
     assert elapsed < 3 * 1.5 + 4, elapsed  # three requests, then given up
 
 
+def test_a_slow_server_is_waited_for_up_to_the_timeout_only(tmp_path, seeds):
+    routes = [("广阳岛", ("slow", 0.3, [GUANGYANG])), ("汉丰湖", ("slow", 5, []))]
+    with FakeNominatim(routes) as fake:
+        started = time.monotonic()
+        result = run(["geocode", "--seeds", str(seeds), "--geocoder", "nominatim", "--geocoder-url", fake.url,
+                      "--cache", str(tmp_path / "cache.json"), "--timeout", "1.5"])
+        elapsed = time.monotonic() - started
+    assert result.exit_code == 0
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("guangyang-island ")]
+    assert "nominatim" in row and "106.641800" in row  # slow but in time: used
+    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: hanfeng-lake:")]
+    assert "nominatim failed (GeocoderTimedOut" in warning
+    assert elapsed < 6, elapsed
+
+
 MALFORMED = [
     ("html", ("raw", b"<html><body>502 Bad Gateway</body></html>", 200), "GeocoderParseError"),
     ("server-error", ("raw", b'{"error": "boom"}', 500), "Geocoder"),
