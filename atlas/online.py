@@ -113,7 +113,11 @@ FIELDS: dict[str, tuple[bool, Callable[[Any], str | None]]] = {
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", type(None): "null"}.get(type(value), type(value).__name__)
+    """What a value is, in a reader's words."""
+    for types, word in ((dict, "a mapping"), (list, "a list"), (type(None), "null")):
+        if isinstance(value, types):
+            return word
+    return type(value).__name__
 
 
 def answer_problems(answer: Any) -> list[tuple[str, str]]:

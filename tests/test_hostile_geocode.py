@@ -300,7 +300,7 @@ REVIEWS = [
     ("whole-district", [proposal(place="beibei")], "proposals[beibei].place", "is a whole district"),
     ("unknown-place", [proposal(place="atlantis")], "proposals[atlantis].place", "unknown place 'atlantis'"),
     ("nested-mapping", [proposal(display_name={"a": {"b": "c"}})], "proposals[guangyang-island].display_name",
-     "must be a string, got Node"),
+     "must be a string, got a mapping"),
     ("nan-lon", "proposals:\n  - place: guangyang-island\n    lon: .nan\n    lat: 29.5\n", "proposals[guangyang-island].lon",
      "must be a finite number, got nan"),
     ("gcj02-datum", [proposal(datum="GCJ-02")], "proposals[guangyang-island].datum", "review coordinates are WGS84"),
