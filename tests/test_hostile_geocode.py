@@ -261,10 +261,11 @@ def test_requests_are_spaced_and_name_the_application(tmp_path, seeds, monkeypat
     monkeypatch.setattr(online, "MIN_INTERVAL_S", 0.3)
     with FakeNominatim() as fake:  # finds nothing
         result = run(["geocode", "--seeds", str(seeds), "--geocoder", "nominatim", "--geocoder-url", fake.url,
-                      "--cache", str(tmp_path / "cache.json")])
+                      "--cache", str(tmp_path / "cache.json"), "--deadline", "2"])
     assert result.exit_code == 0
     times = [r["at"] for r in fake.requests]
-    assert len(times) > 5 and min(b - a for a, b in zip(times, times[1:])) >= 0.29
+    assert 4 <= len(times) <= 8 and min(b - a for a, b in zip(times, times[1:])) >= 0.29
+    assert "not asked (the 2 s deadline passed)" in result.stderr
     assert {r["user_agent"] for r in fake.requests} == {online.USER_AGENT}
     assert {r["path"] for r in fake.requests} == {"/search"}
 
