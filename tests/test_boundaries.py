@@ -1,14 +1,12 @@
-"""District boundaries: GCJ-02 -> WGS84, the 38 districts, and the simplified web layer."""
+"""District boundaries: the 38 districts in WGS84 and the simplified web layer (the datum
+conversion itself is tested in test_datums.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pytest
 import shapely
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import Point, box
 
@@ -18,26 +16,8 @@ from atlas.load import load_atlas
 
 GEOD = Geod(ellps="WGS84")
 
-# (WGS84 lon, lat), (GCJ-02 lon, lat) pairs published elsewhere.
-REFERENCE_PAIRS = [
-    # Beijing railway station, surveyed both ways (R package geoChina, wgs2gcj/gcj2wgs docs).
-    ((116.42079, 39.90105), (116.42703, 39.90245)),
-    # Tiananmen: OpenStreetMap vs google.cn (R package recharts2, convGCJ2WGS docs).
-    ((116.39089, 39.90734), (116.397131, 39.908746)),
-    # Test vectors of the eviltransform library (Shanghai, Shenzhen, Beijing).
-    ((121.5272106, 31.1774276), (121.531541859215, 31.17530398364597)),
-    ((113.912316, 22.543847), (113.9171764808363, 22.540796131694766)),
-    ((116.377817, 39.911954), (116.38404722455657, 39.91334545536069)),
-    # docs.rs coord-transform, wgs2gcj example.
-    ((118.0, 32.0), (118.00543101383846, 31.997964381055795)),
-]
 # Great Hall of the People, Chongqing (Wikipedia, WGS84): in Yuzhong District.
 GREAT_HALL = Point(106.553841, 29.561555)
-CHONGQING_BOX = (105.28, 28.16, 110.19, 32.2)
-
-
-def metres(a, b) -> np.ndarray:
-    return GEOD.inv(a[0], a[1], b[0], b[1])[2]
 
 
 @pytest.fixture(scope="module")
@@ -53,35 +33,6 @@ def full(atlas):
 @pytest.fixture(scope="module")
 def simple(atlas):
     return boundaries.simplified_boundaries(atlas.districts)
-
-
-@pytest.mark.parametrize("wgs, gcj", REFERENCE_PAIRS)
-def test_gcj02_to_wgs84_matches_published_pairs(wgs, gcj):
-    assert metres(wgs, boundaries.gcj02_to_wgs84(*gcj)) < 5.0
-    assert metres(gcj, boundaries.wgs84_to_gcj02(*wgs)) < 5.0
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.floats(CHONGQING_BOX[0], CHONGQING_BOX[2]), st.floats(CHONGQING_BOX[1], CHONGQING_BOX[3]))
-def test_wgs_gcj_wgs_round_trip_within_half_a_metre(lon, lat):
-    back = boundaries.gcj02_to_wgs84(*boundaries.wgs84_to_gcj02(lon, lat))
-    assert metres((lon, lat), back) < 0.5
-
-
-def test_inverse_is_vectorised_and_shifts_hundreds_of_metres_in_chongqing():
-    lon, lat = np.linspace(105.3, 110.1, 50), np.linspace(28.2, 32.1, 50)
-    w_lon, w_lat = boundaries.gcj02_to_wgs84(lon, lat)
-    assert w_lon.shape == (50,)
-    single = [boundaries.gcj02_to_wgs84(x, y) for x, y in zip(lon, lat)]
-    np.testing.assert_allclose(w_lon, [s[0] for s in single], atol=1e-9)
-    shift = GEOD.inv(lon, lat, w_lon, w_lat)[2]
-    assert (shift > 100).all() and (shift < 800).all()
-
-
-def test_outside_china_is_left_alone():
-    lon, lat = boundaries.gcj02_to_wgs84([2.35, -74.0], [48.85, 40.7])
-    np.testing.assert_array_equal(lon, [2.35, -74.0])
-    np.testing.assert_array_equal(lat, [48.85, 40.7])
 
 
 def test_38_districts_with_the_seeds_codes_and_names(atlas, full):

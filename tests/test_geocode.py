@@ -13,6 +13,7 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from atlas import geocode as gc
+from atlas import online as ol
 from atlas.boundaries import district_boundaries
 from atlas.cli import cli
 from atlas.errors import InputError
@@ -217,8 +218,7 @@ class FakeGeocoder(Geocoder):
 
 
 def online(fake, tmp_path, **limits):
-    return gc.online_geocoder("fake", tmp_path / "cache.json", geocoder=fake, min_delay_seconds=0,
-                              error_wait_seconds=0, **limits)
+    return ol.online_geocoder("fake", tmp_path / "cache.json", geocoder=fake, min_interval_s=0, **limits)
 
 
 def run_one(place_id, gazetteer, onl):
@@ -241,39 +241,52 @@ def test_an_online_answer_inside_the_district_is_used_and_cached(gazetteer, tmp_
     assert again.queries == []  # the second run asks nothing
 
 
-def test_timeout_falls_back_with_a_warning(gazetteer, tmp_path, caplog):
+def test_a_curated_point_is_never_asked_about_nor_replaced_from_the_cache(gazetteer, tmp_path):
+    key = "fake|大足石刻片区, 大足区, 重庆市"
+    (tmp_path / "cache.json").write_text(json.dumps({key: {"lon": 105.72, "lat": 29.71, "precision": "site",
+                                                           "address": "inside Dazu, but not curated"}}))
+    fake = FakeGeocoder(INSIDE)
+    run = run_one("dazu-rock-carvings-area", gazetteer, online(fake, tmp_path))
+    [found] = run.located
+    assert (found.method, found.lon, found.lat) == ("gazetteer", 105.705, 29.701111)
+    assert fake.queries == [] and not run.warnings
+
+
+def test_timeout_falls_back_with_one_warning(gazetteer, tmp_path):
     fake = FakeGeocoder(*[GeocoderTimedOut("took too long")] * 3)
-    run = run_one("guangyang-island", gazetteer, online(fake, tmp_path, max_retries=2))
-    assert len(fake.queries) == 3  # RateLimiter retried twice
+    run = run_one("guangyang-island", gazetteer, online(fake, tmp_path))
+    assert len(fake.queries) == 1  # a failed request ends the place's turn: no second query, no retry
     [found] = run.located
     assert found.method == "district" and found.ok
     [warning] = run.warnings
-    assert warning.startswith("guangyang-island: fake failed (GeocoderTimedOut: took too long)")
-    assert warning.endswith("using the gazetteer") and warning in caplog.text
+    assert warning == ("guangyang-island: fake failed (GeocoderTimedOut: took too long); using the gazetteer")
     assert not (tmp_path / "cache.json").exists()  # failures are not cached: ask again next time
 
 
-def test_rate_limit_is_retried_then_answered(gazetteer, tmp_path):
+def test_rate_limited_falls_back(gazetteer, tmp_path):
     fake = FakeGeocoder(GeocoderRateLimited("slow down", retry_after=0), INSIDE)
     run = run_one("guangyang-island", gazetteer, online(fake, tmp_path))
-    assert len(fake.queries) == 2 and run.located[0].method == "fake" and not run.warnings
+    assert run.located[0].method == "district" and "GeocoderRateLimited: slow down" in run.warnings[0]
 
 
-def test_rate_limit_that_persists_falls_back(gazetteer, tmp_path):
-    fake = FakeGeocoder(*[GeocoderRateLimited("slow down")] * 3)
-    run = run_one("dazu-rock-carvings-area", gazetteer, online(fake, tmp_path, max_retries=2))
-    assert run.located[0].method == "gazetteer"
-    assert "GeocoderRateLimited" in run.warnings[0]
+def test_three_failures_in_a_row_give_the_service_up(gazetteer, tmp_path):
+    fake = FakeGeocoder(*[GeocoderTimedOut("no")] * 10)
+    geo = gc.GazetteerGeocoder(ATLAS, gazetteer, district_boundaries(ATLAS.districts))
+    run = gc.geocode_places(geo, online(fake, tmp_path))
+    assert len(fake.queries) == ol.GIVE_UP_AFTER == 3
+    asked = [p for p in ATLAS.places.values() if gc.wants_online(geo, p)]
+    assert len(run.warnings) == len(asked)  # one line per place it could not help
+    assert sum("not asked (given up after 3 failed requests in a row)" in w for w in run.warnings) == len(asked) - 3
 
 
 def test_no_result_falls_back(gazetteer, tmp_path):
     fake = FakeGeocoder(None, None)
-    run = run_one("dazu-rock-carvings-area", gazetteer, online(fake, tmp_path))
-    assert fake.queries == ["大足石刻片区, 大足区, 重庆市", "Dazu Rock Carvings Area, Dazu District, Chongqing, China"]
-    assert run.located[0].method == "gazetteer" and run.located[0].lon == 105.705
+    run = run_one("hanfeng-lake", gazetteer, online(fake, tmp_path))
+    assert fake.queries == ["汉丰湖, 开州区, 重庆市", "Hanfeng Lake, Kaizhou District, Chongqing, China"]
+    assert run.located[0].method == "district"
     assert "fake found nothing" in run.warnings[0]
     again = FakeGeocoder()
-    run_one("dazu-rock-carvings-area", gazetteer, online(again, tmp_path))
+    run_one("hanfeng-lake", gazetteer, online(again, tmp_path))
     assert again.queries == []  # "nothing found" is an answer too
 
 
@@ -293,24 +306,43 @@ def test_whole_districts_are_never_asked_online(gazetteer, tmp_path):
     assert fake.queries == [] and run.located[0].method == "district"
 
 
+def test_bd09_and_gcj02_answers_are_converted_to_wgs84(gazetteer, tmp_path):
+    from atlas import datums
+
+    wgs = INSIDE
+    for datum, forward in (("BD-09", datums.wgs84_to_bd09), ("GCJ-02", datums.wgs84_to_gcj02)):
+        shifted = tuple(map(float, forward(*wgs)))
+        path = tmp_path / datum
+        path.mkdir()
+        onl = ol.online_geocoder("fake", path / "c.json", geocoder=FakeGeocoder(shifted), datum=datum, min_interval_s=0)
+        [found] = run_one("guangyang-island", gazetteer, onl).located
+        assert (found.lon, found.lat) == pytest.approx(wgs, abs=2e-6)
+        assert json.loads((path / "c.json").read_text("utf-8"))["fake|广阳岛, 南岸区, 重庆市"]["datum"] == datum
+    assert ol.SERVICE_DATUMS["baiduv3"] == "BD-09"
+
+
 def test_online_geocoder_setup(monkeypatch, tmp_path):
-    with pytest.raises(InputError, match="BD-09, not WGS84"):
-        gc.online_geocoder("baiduv3")
     with pytest.raises(InputError, match="no such service"):
-        gc.online_geocoder("atlantis")
+        ol.online_geocoder("atlantis", tmp_path / "c.json")
     with pytest.raises(InputError, match="cannot be set up"):
-        gc.online_geocoder("opencage")  # needs an API key
+        ol.online_geocoder("opencage", tmp_path / "c.json")  # needs an API key
+    with pytest.raises(InputError, match="cannot be set up"):
+        ol.online_geocoder("baiduv3", tmp_path / "c.json")  # BD-09, converted; but it needs a key
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    nominatim = gc.online_geocoder("nominatim")  # built, never called: no network
+    nominatim = ol.online_geocoder("nominatim")  # built, never called: no network
     assert nominatim.cache.path == tmp_path / "atlas" / "geocode-nominatim.json"
-    assert nominatim.geocode.func.__self__.headers["User-Agent"].startswith("chongqing-green-atlas/")
-    assert nominatim.geocode.func.__self__.timeout == 10.0
+    assert nominatim.geocoder.headers["User-Agent"].startswith("chongqing-green-atlas/")
+    assert (nominatim.timeout_s, nominatim.min_interval_s, nominatim.datum) == (10.0, 1.0, "WGS84")
+    hosted = ol.online_geocoder("nominatim", tmp_path / "c.json", url="http://127.0.0.1:9/nominatim/")
+    assert (hosted.geocoder.scheme, hosted.geocoder.domain) == ("http", "127.0.0.1:9/nominatim")
+    with pytest.raises(InputError, match="expected http"):
+        ol.online_geocoder("nominatim", tmp_path / "c.json", url="ftp://x")
 
 
 def test_an_unreadable_cache_is_a_clear_error(tmp_path):
     (tmp_path / "cache.json").write_text("{not json")
-    with pytest.raises(gc.RunError, match="unreadable"):
-        gc.GeocodeCache(tmp_path / "cache.json")
+    with pytest.raises(InputError, match=r"cache.json:1: malformed JSON"):
+        ol.GeocodeCache(tmp_path / "cache.json")
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -347,26 +379,38 @@ def test_cli_geocode_online_with_a_fake_service(monkeypatch, tmp_path):
             return fakes[-1]
         return make
 
-    import geopy.extra.rate_limiter
     import geopy.geocoders
 
-    real = geopy.extra.rate_limiter.RateLimiter
     monkeypatch.setattr(geopy.geocoders, "get_geocoder_for_service", service)
-    monkeypatch.setattr(geopy.extra.rate_limiter, "RateLimiter",
-                        lambda func, **kw: real(func, **{**kw, "min_delay_seconds": 0}))
+    monkeypatch.setattr(ol, "MIN_INTERVAL_S", 0)
     cache = tmp_path / "answers.json"
     args = ["geocode", "--geocoder", "fake", "--cache", str(cache)]
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
     assert "geocoding with fake" in first.stderr
-    sites = [p for p in ATLAS.places.values() if p.kind not in gc.WHOLE_DISTRICT_KINDS]
-    assert first.stderr.count("warning: ") == len(sites) and cache.exists()
+    geo = gc.GazetteerGeocoder(ATLAS, gc.load_gazetteer(SEEDS / gc.GAZETTEER_FILE, ATLAS.places),
+                               district_boundaries(ATLAS.districts))
+    asked = [p for p in ATLAS.places.values() if gc.wants_online(geo, p)]
+    assert first.stderr.count("warning: ") == len(asked) and cache.exists()
     second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0 and second.stdout == first.stdout
-    assert len(fakes[0].queries) == sum(2 if p.name_zh else 1 for p in sites)  # Chinese name, then English
+    assert len(fakes[0].queries) == sum(2 if p.name_zh else 1 for p in asked)  # Chinese name, then English
     assert fakes[1].queries == []  # the second run asks nothing
 
 
 def test_cli_cache_needs_a_geocoder(tmp_path):
     result = CliRunner().invoke(cli, ["geocode", "--cache", str(tmp_path / "c.json")])
     assert result.exit_code == 2 and "--cache only applies with --geocoder" in result.stderr
+
+
+@pytest.mark.parametrize("raw, precision", [
+    ({"class": "natural", "type": "peak", "boundingbox": ["29.8", "29.8001", "106.38", "106.3801"]}, "site"),
+    ({"class": "tourism", "type": "attraction", "boundingbox": ["29.8", "29.805", "106.38", "106.385"]}, "site"),
+    ({"class": "leisure", "type": "park", "boundingbox": ["29.8", "29.9", "106.3", "106.4"]}, "area"),
+    ({"class": "place", "type": "island", "boundingbox": ["29.54", "29.5401", "106.64", "106.6401"]}, "area"),
+    ({"class": "boundary", "type": "administrative", "boundingbox": ["29.8", "29.8001", "106.3", "106.3001"]}, "area"),
+    ({"class": "natural", "type": "peak"}, "area"),  # no extent given: no claim to be a site
+    ({"class": "natural", "type": "peak", "boundingbox": ["nan", "1", "2", "3"]}, "area"),
+])
+def test_precision_is_honest_about_the_answer_type(raw, precision):
+    assert ol._precision(raw) == precision

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..build import BOOK_MAX_PLACES, render_atlas
-from ..options import layers_dir_option, out_option, seeds_option
+from ..options import geocoder_options, layers_dir_option, online_from_options, out_option, seeds_option
 from ..render import TILES
 
 TILE_CHOICES = tuple(TILES)
@@ -22,15 +22,12 @@ TILE_CHOICES = tuple(TILES)
 @click.option("--tiles", metavar="NAME[,NAME...]", default="",
               help=f"Add online tile layers ({', '.join(TILE_CHOICES)}); they fail quietly offline "
                    "[default: none; the map needs no tiles].")
-@click.option("--geocoder", "service", metavar="NAME", default=None,
-              help="Ask this geopy geocoder first (e.g. nominatim), falling back to the gazetteer.")
-@click.option("--cache", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="JSON file keeping the online geocoder's answers.")
+@geocoder_options
 @click.option("--book/--no-book", default=None,
               help=f"Write the index, a page per place, the timeline and the printable map "
                    f"[default: when the atlas has at most {BOOK_MAX_PLACES:,} places].")
 @click.option("--timings", is_flag=True, help="Print how long each stage took (to stderr).")
-def render(seeds, out, layers_dir, only, tiles, service, cache, book, timings):
+def render(seeds, out, layers_dir, only, tiles, service, geocoder_url, cache, deadline, timeout, book, timings):
     """Write the atlas: output/atlas.html (works offline), GeoJSON, GeoPackage, CSV, and the
     book (index.html, a page per place, timeline.html, atlas.png / atlas.svg).
 
@@ -44,14 +41,12 @@ def render(seeds, out, layers_dir, only, tiles, service, cache, book, timings):
         atlas render --seeds national-seeds/ --no-book --timings
         atlas render --tiles osm --geocoder nominatim --cache geocode.json
     """
-    from ..geocode import online_geocoder
-
     tile_names = tuple(t for t in tiles.split(",") if t)
     unknown = [t for t in tile_names if t not in TILE_CHOICES]
     if unknown:
         raise click.BadParameter(f"unknown tile layer {unknown[0]!r} (choose from {', '.join(TILE_CHOICES)})",
                                  param_hint="--tiles")
-    online = online_geocoder(service, cache) if service else None
+    online = online_from_options(service, geocoder_url, cache, deadline, timeout)
     result = render_atlas(seeds, out, layers_dir, tuple(n for n in only.split(",") if n), tile_names, online,
                           book)
     for warning in result.warnings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..options import layers_dir_option, seeds_option
@@ -10,9 +12,11 @@ from ..options import layers_dir_option, seeds_option
 @click.command()
 @seeds_option
 @layers_dir_option
-def validate(seeds, layers_dir):
-    """Check everything `atlas render` reads: the seeds, their gazetteer.yaml and the layer specs;
-    print a summary.
+@click.option("--cache", "caches", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also check this geocode cache (JSON, as --geocoder keeps it); may be repeated.")
+def validate(seeds, layers_dir, caches):
+    """Check everything `atlas render` reads: the seeds, their gazetteer.yaml, the layer specs
+    and any geocode cache given; print a summary.
 
     Exits 2 with one line per problem (file:line: entry.field: message) when any of them is bad:
     whatever would stop a render stops here first, in the same words.
@@ -28,3 +32,7 @@ def validate(seeds, layers_dir):
     click.echo("seeds OK: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     click.echo(f"gazetteer OK: {len(inputs.gazetteer.entries)} entries; "
                f"layers OK: {', '.join(spec.id for spec in inputs.layers)}")
+    if caches:
+        from ..online import check_caches
+
+        click.echo(check_caches(caches))
