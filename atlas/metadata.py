@@ -31,6 +31,12 @@ class Metadata:
         return "Attribution: " + " | ".join(self.attribution)
 
 
+def _web_address(url: str) -> str:
+    """A source's `url` as a link: its address without the notes after it, with a scheme."""
+    address = url.split()[0]
+    return address if "://" in address else f"https://{address}"
+
+
 def boundary_attribution() -> str:
     """Where the district polygons come from, and what atlas did to them."""
     from .boundaries import cnmaps_version
@@ -44,8 +50,7 @@ def atlas_metadata(atlas: Atlas) -> Metadata:
     sources = sorted(atlas.sources.values(), key=lambda s: s.id)
     lines = [f"{s.id}: {s.outlet}, {s.title}" + (f" ({s.date})" if s.date else "") + (f", {s.url}" if s.url else "")
              for s in sources]
-    links = tuple((f"{s.outlet}: {s.title}", s.url if "://" in s.url else f"https://{s.url}")
-                  for s in sources if s.url)
+    links = tuple((f"{s.outlet}: {s.title}", _web_address(s.url)) for s in sources if s.url)
     return Metadata(TITLE, ABSTRACT, LICENCE, (*lines, boundary_attribution()), links)
 
 

@@ -8,6 +8,7 @@ import click
 
 from ..build import BOOK_MAX_PLACES, render_atlas
 from ..options import out_option, seeds_option
+from ..qml import LABELS
 from ..render import TILES
 
 TILE_CHOICES = tuple(TILES)
@@ -30,8 +31,10 @@ TILE_CHOICES = tuple(TILES)
 @click.option("--book/--no-book", default=None,
               help=f"Write the index, a page per place, the timeline and the printable map "
                    f"[default: when the atlas has at most {BOOK_MAX_PLACES:,} places].")
+@click.option("--labels", type=click.Choice(LABELS), default="both", show_default=True,
+              help="Language of the labels in the QGIS styles and project: English, Chinese or both.")
 @click.option("--timings", is_flag=True, help="Print how long each stage took (to stderr).")
-def render(seeds, out, layers_dir, only, tiles, service, cache, book, timings):
+def render(seeds, out, layers_dir, only, tiles, service, cache, book, labels, timings):
     """Write the atlas: output/atlas.html (works offline), GeoJSON, GeoPackage, CSV, and the
     book (index.html, a page per place, timeline.html, atlas.png / atlas.svg).
 
@@ -43,6 +46,7 @@ def render(seeds, out, layers_dir, only, tiles, service, cache, book, timings):
         atlas render --out build/ --layers districts,national-two-mountains-bases
         atlas render --seeds national-seeds/ --no-book --timings
         atlas render --tiles osm --geocoder nominatim --cache geocode.json
+        atlas render --labels zh
     """
     from ..geocode import online_geocoder
 
@@ -53,7 +57,7 @@ def render(seeds, out, layers_dir, only, tiles, service, cache, book, timings):
                                  param_hint="--tiles")
     online = online_geocoder(service, cache) if service else None
     result = render_atlas(seeds, out, layers_dir, tuple(n for n in only.split(",") if n), tile_names, online,
-                          book)
+                          book, labels)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     layers = ", ".join(f"{name} {n}" for name, n in result.counts.items())
