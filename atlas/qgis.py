@@ -226,9 +226,9 @@ def _legend(layout: int, layers: list[Layer], labels: str) -> str:
     title = bilingual({"en": "Legend", "zh": "图例"}, labels)
     styles = "".join(f'<style name="{name}" marginTop="{top}" marginBottom="0" indent="0" alignment="1">'
                      f'<styleFont style="" description="{LABEL_FONTS[0]},{size},-1,5,{weight},0,0,0,0,0"/></style>'
-                     for name, size, weight, top in (("title", 11, 75, 0), ("group", 9, 75, 2.5),
-                                                     ("subgroup", 8, 50, 1.5), ("symbol", 7, 50, 1.5),
-                                                     ("symbolLabel", 7, 50, 1.5)))
+                     for name, size, weight, top in (("title", 11, 75, 0), ("group", 9, 75, 1.5),
+                                                     ("subgroup", 8, 50, 1), ("symbol", 7, 50, 1),
+                                                     ("symbolLabel", 7, 50, 1)))
     return _item(65642, _uuid(layout, 3), 215, 22, 72, 176, 2,
                  f'title="{_a(title)}" map_uuid="{{{_uuid(layout, 1)}}}" resizeToContents="1" columnCount="1" '
                  'symbolWidth="5" symbolHeight="3" boxSpace="2" legendFilterByAtlas="0" splitLayer="0" '

@@ -73,7 +73,8 @@ def _plain(value):
 
 def probe(layer, settings_for, extent) -> list:
     """Render `layer` alone, unlabelled, on white, and read the pixel under each feature's
-    point (a polygon's point on its surface): [feature id, [r, g, b]]."""
+    point (a polygon's point on its surface): [feature id, [r, g, b], alone], where `alone` is
+    false for a point with others of the layer drawn over or under it."""
     layer.setLabelsEnabled(False)
     settings = settings_for([layer], extent)
     job = QgsMapRendererParallelJob(settings)
@@ -81,12 +82,22 @@ def probe(layer, settings_for, extent) -> list:
     job.waitForFinished()
     image = job.renderedImage()
     to_pixel = settings.mapToPixel()
-    probes = []
+    points, small = {}, set()
     for feature in layer.getFeatures(QgsFeatureRequest().setLimit(MAX_PROBES)):
-        point = feature.geometry().pointOnSurface().asPoint()
-        pixel = to_pixel.transform(QgsPointXY(point))
-        colour = QColor(image.pixel(int(pixel.x()), int(pixel.y())))
-        probes.append([feature["id"], [colour.red(), colour.green(), colour.blue()]])
+        geometry = feature.geometry()
+        pixel = to_pixel.transform(QgsPointXY(geometry.pointOnSurface().asPoint()))
+        points[feature["id"]] = (int(pixel.x()), int(pixel.y()))
+        box = geometry.boundingBox()
+        if min(box.width(), box.height()) / to_pixel.mapUnitsPerPixel() < 20:
+            small.add(feature["id"])
+    probes = []
+    for feature_id, (x, y) in points.items():
+        colour = QColor(image.pixel(x, y))
+        if layer.geometryType() == 0:  # a point
+            alone = sum(abs(x - u) < 12 and abs(y - v) < 12 for u, v in points.values()) == 1
+        else:  # a polygon large enough that its inner point is clear of its outline
+            alone = feature_id not in small
+        probes.append([feature_id, [colour.red(), colour.green(), colour.blue()], alone])
     return probes
 
 
