@@ -175,7 +175,9 @@ def project_facts(path: Path, png_dir: Path) -> dict:
 
 
 def main(out: Path, png_dir: Path) -> dict:
-    facts = {"qgis": Qgis.version(), "gpkg": gpkg_facts(out / "atlas.gpkg"),
+    from osgeo import gdal
+
+    facts = {"qgis": Qgis.version(), "gdal": gdal.__version__, "gpkg": gpkg_facts(out / "atlas.gpkg"),
              "geojson": {p.name: file_facts(p) for p in sorted((out / "geojson").glob("*.geojson"))},
              "csv": {p.name: file_facts(p) for p in sorted(out.glob("*.csv"))}}
     facts["project"] = project_facts(out / "atlas.qgz", png_dir)
