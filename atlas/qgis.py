@@ -99,20 +99,22 @@ def _tree_layer(layer_id: str, name: str, table: str, visible: bool) -> str:
             f'expanded="{1 if visible else 0}"/>')
 
 
-def _layer_tree(layers: list[Layer], tables: list[str], labels: str) -> str:
-    """Groups in the order the layer files first name them; within a group, and in the drawing
-    order, a later file's layer above an earlier one's (QGIS lists the top layer first)."""
+def _groups(layers: list[Layer], labels: str, all_visible: bool = False) -> str:
+    """The layers' groups in the order the layer files first name them; within a group a later
+    file's layer above an earlier one's (QGIS lists the top layer first)."""
     groups: dict[str, list[Layer]] = {}
-    names: dict[str, str] = {}
     for layer in layers:
-        key = layer.spec.group["en"]
-        groups.setdefault(key, []).append(layer)
-        names[key] = bilingual(layer.spec.group, labels)
-    body = "".join(
-        f'<layer-tree-group name="{_a(names[key])}" checked="Qt::Checked" expanded="1">'
-        + "".join(_tree_layer(layer_id(m.spec.id), bilingual(m.spec.title, labels), m.spec.id, m.spec.visible)
-                  for m in reversed(members))
-        + "</layer-tree-group>" for key, members in groups.items())
+        groups.setdefault(layer.spec.group["en"], []).append(layer)
+    return "".join(
+        f'<layer-tree-group name="{_a(bilingual(members[0].spec.group, labels))}" checked="Qt::Checked" expanded="1">'
+        + "".join(_tree_layer(layer_id(m.spec.id), bilingual(m.spec.title, labels), m.spec.id,
+                              all_visible or m.spec.visible) for m in reversed(members))
+        + "</layer-tree-group>" for members in groups.values())
+
+
+def _layer_tree(layers: list[Layer], tables: list[str], labels: str) -> str:
+    """The layers' groups, then the tables'; the drawing order that of the layer files."""
+    body = _groups(layers, labels)
     table_group = bilingual({"en": "Tables", "zh": "数据表"}, labels)
     body += (f'<layer-tree-group name="{_a(table_group)}" checked="Qt::Checked" expanded="0">'
              + "".join(_tree_layer(f"table-{t}", _table_name(t, labels), t, True) for t in tables)
@@ -135,7 +137,7 @@ def _relations(layers: list[Layer], tables: list[str]) -> str:
         for rid, child, child_field, parent, parent_field in RELATIONS if ids.get(child) and ids.get(parent))
 
 
-def _project_metadata(metadata: Metadata, labels: str) -> str:
+def _project_metadata(metadata: Metadata) -> str:
     abstract = (f"{metadata.abstract['en']}\n\n{metadata.abstract['zh']}\n\nLicence: {metadata.licence}.\n\n"
                 + "\n".join(metadata.attribution))
     links = "".join(f'<link name="{_a(name)}" type="WWW:LINK" url="{_a(url)}" description="" format="" '
@@ -215,14 +217,7 @@ def _fit(extent, aspect: float):
 
 def _legend(layout: int, layers: list[Layer], labels: str) -> str:
     """The legend lists the map's layers by group, not the tables."""
-    groups: dict[str, list[Layer]] = {}
-    names = {}
-    for layer in layers:
-        groups.setdefault(layer.spec.group["en"], []).append(layer)
-        names[layer.spec.group["en"]] = bilingual(layer.spec.group, labels)
-    tree = "".join(f'<layer-tree-group name="{_a(names[key])}" checked="Qt::Checked" expanded="1">'
-                   + "".join(_tree_layer(layer_id(m.spec.id), bilingual(m.spec.title, labels), m.spec.id, True)
-                             for m in reversed(members)) + "</layer-tree-group>" for key, members in groups.items())
+    tree = _groups(layers, labels, all_visible=True)
     title = bilingual({"en": "Legend", "zh": "图例"}, labels)
     styles = "".join(f'<style name="{name}" marginTop="{top}" marginBottom="0" indent="0" alignment="1">'
                      f'<styleFont style="" description="{LABEL_FONTS[0]},{size},-1,5,{weight},0,0,0,0,0"/></style>'
@@ -295,7 +290,7 @@ def project_xml(layers: list[Layer], atlas: Atlas, labels: str = "both") -> str:
             '<SpatialRefSys><ProjectionsEnabled type="int">1</ProjectionsEnabled></SpatialRefSys>'
             '<Measurement><DistanceUnits type="QString">km</DistanceUnits><AreaUnits type="QString">km2</AreaUnits>'
             '</Measurement><Measure><Ellipsoid type="QString">EPSG:7030</Ellipsoid></Measure></properties>'
-            f"{_project_metadata(metadata, labels)}"
+            f"{_project_metadata(metadata)}"
             f'<ProjectViewSettings UseProjectScales="0" rotation="0"><DefaultViewExtent '
             + " ".join(f'{k}="{v:.6f}"' for k, v in zip(("xmin", "ymin", "xmax", "ymax"), _fit(extent, 1.4)))
             + f">{WGS84}</DefaultViewExtent></ProjectViewSettings>"
