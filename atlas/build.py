@@ -107,7 +107,7 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
             beside.start("tables", lambda: write_tables(atlas, columns, stage), yielding=True)
             layers = build_layers(specs, atlas, columns, full)
             stages.done("layers")
-            beside.start("geojson", lambda: write_geojsons(layers, stage), yielding=True)
+            beside.start("geojson", lambda: write_geojsons(layers, stage, labels), yielding=True)
             beside.start("geopackage", lambda: [write_geopackage(layers, atlas, stage / "atlas.gpkg", labels),
                                                 write_project(layers, atlas, stage / "atlas.qgz", labels)],
                          yielding=True)

@@ -23,7 +23,7 @@ from .layers import (Layer, PlaceColumns, designation_columns, held_columns, lar
                      typed_frame)
 from .metadata import atlas_metadata, layer_abstract
 from .model import Atlas
-from .qml import style_row
+from .qml import layer_qml, style_row
 
 COORDINATE_PRECISION = 6
 FIXED_DATE = "2000-01-01T00:00:00Z"  # GeoPackage metadata needs a date; a fixed one keeps bytes stable
@@ -204,9 +204,16 @@ def place_table(atlas: Atlas, columns: PlaceColumns):
     return columns.layer_frame(ids, ids, held_columns(atlas, ids), figures=True).drop(columns="id")
 
 
-def write_geojsons(layers: list[Layer], out: Path) -> list[Path]:
-    """Every layer as `geojson/<layer>.geojson` in `out`."""
-    return [write_geojson(layer, out / "geojson" / f"{layer.spec.id}.geojson") for layer in layers]
+def write_geojsons(layers: list[Layer], out: Path, labels: str = "both") -> list[Path]:
+    """Every layer as `geojson/<layer>.geojson` in `out`, with its QGIS style beside it as
+    `<layer>.qml`, which QGIS loads as the file's default style."""
+    written = []
+    for layer in layers:
+        path = write_geojson(layer, out / "geojson" / f"{layer.spec.id}.geojson")
+        style = path.with_suffix(".qml")
+        style.write_text(layer_qml(layer.spec, largest_value(layer), labels), encoding="utf-8")
+        written += [path, style]
+    return written
 
 
 def write_tables(atlas: Atlas, columns: PlaceColumns, out: Path) -> list[Path]:

@@ -56,7 +56,9 @@ def gpkg_facts(path: Path) -> dict:
 
 def file_facts(path: Path) -> dict:
     layer = QgsVectorLayer(str(path), path.stem, "ogr")
-    facts = {"valid": layer.isValid(), "features": layer.featureCount(), "fields": fields(layer)}
+    message, loaded = layer.loadDefaultStyle()  # a file's default style is the .qml beside it
+    facts = {"valid": layer.isValid(), "features": layer.featureCount(), "fields": fields(layer),
+             "style_loaded": loaded, **style_facts(layer)}
     first = next(layer.getFeatures(), None)
     if first is not None:
         facts["first"] = {name: _plain(first[name]) for name in facts["fields"]}

@@ -89,7 +89,7 @@ def gdal_type(ogr_type: str, subtype: str) -> str:
 
 def written_files(out: Path) -> list[tuple[Path, str | None]]:
     layers = [name for name, _ in pyogrio.list_layers(out / "atlas.gpkg") if name != "layer_styles"]
-    return ([(out / "atlas.gpkg", name) for name in layers] + [(p, None) for p in sorted(out.glob("geojson/*"))]
+    return ([(out / "atlas.gpkg", name) for name in layers] + [(p, None) for p in sorted(out.glob("geojson/*.geojson"))]
             + [(p, None) for p in sorted(out.glob("*.csv"))])
 
 
@@ -202,6 +202,8 @@ def test_every_geopackage_layer_loads_its_style_with_labels(qgis):
         assert facts["attr"] == spec.style.get("by")
         assert facts["labels"] and '"name_en"' in facts["label_expression"] and '"name_zh"' in facts["label_expression"]
         assert facts["title"] == f"{spec.title['en']} · {spec.title['zh']}" and spec.legend["zh"] in facts["abstract"]
+        geojson = qgis["geojson"][f"{layer_id}.geojson"]  # styled by the .qml beside it
+        assert geojson["style_loaded"] and (geojson["renderer"], geojson["labels"]) == (facts["renderer"], True)
     for table in TABLES:
         assert gpkg[table]["valid"] and not gpkg[table]["geometry"]
         assert gpkg[table]["features"] == len(getattr(ATLAS, table))
