@@ -247,7 +247,8 @@ def test_only_some_layers(tmp_path):
     out = tmp_path / "out"
     result = render("--out", str(out), "--layers", "districts,good-air-days")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (out / "geojson").iterdir()) == ["districts.geojson", "good-air-days.geojson"]
+    assert sorted(p.name for p in (out / "geojson").iterdir()) == ["districts.geojson", "districts.qml",
+                                                                 "good-air-days.geojson", "good-air-days.qml"]
 
 
 @pytest.mark.parametrize("content, field", [
