@@ -266,7 +266,8 @@ def _metric_frame(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns):
     chosen = [m for m in atlas.metrics.values()
               if _matches_where(spec.where, {"key": m.key, "kind": atlas.places[m.place].kind, "year": m.year})]
     fields = list(dict.fromkeys(m.field_name for m in sorted(chosen, key=lambda m: m.id)))  # as rows run
-    middle = {name: [m.base_value if m.field_name == name else None for m in chosen] for name in fields}
+    middle = {"metric_id": [m.id for m in chosen],
+              **{name: [m.base_value if m.field_name == name else None for m in chosen] for name in fields}}
     middle.update(unit=[m.base_unit for m in chosen], stated=[m.stated for m in chosen],
                   qualifier=[m.qualifier for m in chosen], year=[m.year for m in chosen],
                   source_id=[m.evidence.source for m in chosen])
