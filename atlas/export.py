@@ -33,6 +33,11 @@ FIXED_DATE = "2000-01-01T00:00:00Z"  # GeoPackage metadata needs a date; a fixed
 GPKG_CONFIG = {"OGR_CURRENT_DATE": FIXED_DATE, "OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
 GPKG_VERSION = "1.3"  # GDAL 3.6 (Debian stable's, under its QGIS) warns on every open of a 1.4 file
 TABLES = ("designations", "metrics", "sources", "programmes")  # the GeoPackage's tables without geometry
+TABLE_TITLES_ZH = {"designations": "命名", "metrics": "指标", "sources": "来源", "programmes": "命名类别"}
+TABLE_ABOUT = {"designations": "Every designation of a place, with its evidence",
+               "metrics": "Every figure about a place, as stated and in its base unit, with its evidence",
+               "sources": "Every source the facts come from",
+               "programmes": "The designation programmes, their level and awarding body"}
 
 
 def plain_columns(frame) -> dict[str, list]:
@@ -148,7 +153,7 @@ def write_geopackage(layers: Iterable[Layer], atlas: Atlas, path: Path, labels: 
             pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", use_arrow=True,
                                     dataset_options={"VERSION": GPKG_VERSION} if not path.exists() else None,
                                     layer_options={"IDENTIFIER": title, "DESCRIPTION": abstract},
-                                    layer_metadata={"TITLE": title, "ABSTRACT": abstract, **about})
+                                    layer_metadata=about)
 
         for layer in layers:
             write(layer.frame, layer.spec.id, identifiers[layer.spec.id], layer_abstract(layer.spec.legend, metadata))
@@ -163,12 +168,6 @@ def write_geopackage(layers: Iterable[Layer], atlas: Atlas, path: Path, labels: 
         set_gdal_config_options(dict.fromkeys(GPKG_CONFIG))
     return path
 
-
-TABLE_TITLES_ZH = {"designations": "命名", "metrics": "指标", "sources": "来源", "programmes": "命名类别"}
-TABLE_ABOUT = {"designations": "Every designation of a place, with its evidence",
-               "metrics": "Every figure about a place, as stated and in its base unit, with its evidence",
-               "sources": "Every source the facts come from",
-               "programmes": "The designation programmes, their level and awarding body"}
 
 
 def _write_csv(path: Path, frame) -> list[Path]:
