@@ -127,9 +127,14 @@ def _table_name(table: str, labels: str) -> str:
     return bilingual({"en": table.capitalize(), "zh": TABLE_TITLES_ZH[table]}, labels)
 
 
+def _places_layer(layers: list[Layer]) -> Layer | None:
+    """The layer of every place (the tables' relations and the Atlas layout use it), if drawn."""
+    return next((layer for layer in layers if layer.spec.draw == "places" and not layer.spec.where), None)
+
+
 def _relations(layers: list[Layer], tables: list[str]) -> str:
-    places = next((layer.spec.id for layer in layers if layer.spec.draw == "places" and not layer.spec.where), None)
-    ids = {"places": places and layer_id(places), **{t: f"table-{t}" for t in tables}}
+    places = _places_layer(layers)
+    ids = {"places": places and layer_id(places.spec.id), **{t: f"table-{t}" for t in tables}}
     return "".join(
         f'<relation id="{rid}" name="{rid.replace("-", " ")}" strength="Association" '
         f'referencingLayer="{_a(ids[child])}" referencedLayer="{_a(ids[parent])}">'
@@ -237,7 +242,7 @@ def _layouts(layers: list[Layer], extent, labels: str, metadata: Metadata) -> st
                'printResolution="300" worldFileMap="">' + _page(1) + _map_item(1, extent, False)
                + _label(1, 2, title, 10, 6, 277, 14, 18, bold=True) + _legend(1, layers, labels)
                + _map_furniture(1, _uuid(1, 1), 194, 184) + "</Layout>")
-    places = next((layer for layer in layers if layer.spec.draw == "places" and not layer.spec.where), None)
+    places = _places_layer(layers)
     if places is None:
         return f"<Layouts>{printed}</Layouts>"
     name = {"en": '"name_en"', "zh": 'coalesce("name_zh", "name_en")',
@@ -264,11 +269,13 @@ def project_xml(layers: list[Layer], atlas: Atlas, labels: str = "both") -> str:
 
     metadata = atlas_metadata(atlas)
     extent = _extent(layers)
+    coverage = _places_layer(layers)
     tables = list(TABLES)
     maplayers = "".join(
         _maplayer(layer_id(layer.spec.id), layer.spec.id, bilingual(layer.spec.title, labels),
                   layer_abstract(layer.spec.legend, metadata), metadata,
-                  renderer(layer.spec, largest_value(layer)) + labeling(layer.spec, labels),
+                  renderer(layer.spec, largest_value(layer), emphasis=layer is coverage)
+                  + labeling(layer.spec, labels),
                   "Point" if layer.spec.geometry == "point" else "Polygon",
                   '"name_en"', tuple(layer.frame.total_bounds) if len(layer.frame) else extent)
         for layer in layers)

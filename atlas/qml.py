@@ -22,6 +22,7 @@ LABEL_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Micros
 # Where the timestamp QGIS orders a layer's styles by is needed, a fixed one keeps the bytes stable.
 STYLE_TIME = "2000-01-01T00:00:00Z"
 PX_TO_MM = 0.26  # web pixels to QGIS millimetres, at the 96 dpi CSS assumes
+ATLAS_EMPHASIS = "#d7301f"  # the ring round the place an Atlas page is about
 
 
 def rgba(colour: str | None, opacity: float = 1.0) -> str:
@@ -38,19 +39,33 @@ def _options(values: Mapping[str, str]) -> str:
     return f'<Option type="Map">{rows}</Option>'
 
 
-def _size_by(field: str, largest: float, max_size_mm: float) -> str:
-    """Data-defined marker size: diameter proportional to the square root of the figure."""
-    expression = f'coalesce({max_size_mm:g} * sqrt(max("{field}", 0) / {largest:g}), 0)'
+def _data_defined(expressions: Mapping[str, str]) -> str:
+    """A symbol layer's properties given by expressions (property name -> expression)."""
+    properties = "".join(
+        f'<Option name="{name}" type="Map"><Option name="active" type="bool" value="true"/>'
+        f'<Option name="expression" type="QString" value="{escape(expression)}"/>'
+        '<Option name="type" type="int" value="3"/></Option>' for name, expression in expressions.items())
     return ('<data_defined_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
-            '<Option name="properties" type="Map"><Option name="size" type="Map">'
-            '<Option name="active" type="bool" value="true"/>'
-            f'<Option name="expression" type="QString" value="{escape(expression)}"/>'
-            '<Option name="type" type="int" value="3"/></Option></Option>'
+            f'<Option name="properties" type="Map">{properties}</Option>'
             '<Option name="type" type="QString" value="collection"/></Option></data_defined_properties>')
 
 
-def symbol(spec: LayerSpec, name: str, fill: str | None, size_by: tuple[str, float] | None = None) -> str:
-    """One QML symbol: a circle marker for point layers, a fill for district polygons."""
+def _size_by(field: str, largest: float, max_size_mm: float) -> dict[str, str]:
+    """Marker diameter proportional to the square root of the figure."""
+    return {"size": f'coalesce({max_size_mm:g} * sqrt(max("{field}", 0) / {largest:g}), 0)'}
+
+
+def _atlas_emphasis(size_mm: float) -> dict[str, str]:
+    """The place a print layout's Atlas page is about, larger and ringed in red."""
+    return {"size": f"if(@atlas_featureid = $id, {3 * size_mm:.2f}, {size_mm:.2f})",
+            "outlineColor": f"if(@atlas_featureid = $id, '{rgba(ATLAS_EMPHASIS)}', '{rgba(None)}')",
+            "outlineWidth": f"if(@atlas_featureid = $id, 0.8, {0.26:g})"}
+
+
+def symbol(spec: LayerSpec, name: str, fill: str | None, size_by: tuple[str, float] | None = None,
+           emphasis: bool = False) -> str:
+    """One QML symbol: a circle marker for point layers, a fill for district polygons;
+    `emphasis` marks the current feature of a print layout's Atlas."""
     style = spec.style
     stroke = rgba(style.get("color"))
     width_mm = f"{style.get('weight', 1) * PX_TO_MM:.2f}"
@@ -60,7 +75,9 @@ def symbol(spec: LayerSpec, name: str, fill: str | None, size_by: tuple[str, flo
         layer = _options({"color": fill_rgba, "name": "circle", "outline_color": stroke,
                           "outline_style": "solid", "outline_width": width_mm, "outline_width_unit": "MM",
                           "size": f"{size_mm:.2f}", "size_unit": "MM"})
-        defined = _size_by(size_by[0], size_by[1], size_mm) if size_by else ""
+        expressions = {**(_size_by(size_by[0], size_by[1], size_mm) if size_by else {}),
+                       **(_atlas_emphasis(size_mm) if emphasis else {})}
+        defined = _data_defined(expressions) if expressions else ""
         return (f'<symbol type="marker" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
                 f'<layer class="SimpleMarker" enabled="1" pass="0" locked="0">{layer}{defined}</layer></symbol>')
     dashed = "dash" if "dash_array" in style else "solid"
@@ -70,8 +87,9 @@ def symbol(spec: LayerSpec, name: str, fill: str | None, size_by: tuple[str, flo
             f'<layer class="SimpleFill" enabled="1" pass="0" locked="0">{layer}</layer></symbol>')
 
 
-def renderer(spec: LayerSpec, largest: float | None) -> str:
-    """The layer's `renderer-v2` element."""
+def renderer(spec: LayerSpec, largest: float | None, emphasis: bool = False) -> str:
+    """The layer's `renderer-v2` element; with `emphasis`, a single symbol marks the current
+    feature of a print layout's Atlas."""
     style = spec.style
     by = style.get("by")
     if by is None:
@@ -79,7 +97,7 @@ def renderer(spec: LayerSpec, largest: float | None) -> str:
         size_by = (field, largest) if field and largest else None
         fill = style.get("fill_color", style.get("color"))
         return (f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
-                f'<symbols>{symbol(spec, "0", fill, size_by)}</symbols></renderer-v2>')
+                f'<symbols>{symbol(spec, "0", fill, size_by, emphasis)}</symbols></renderer-v2>')
     entries = legend_entries(spec)
     symbols = "".join(symbol(spec, str(i), colour) for i, (_, colour) in enumerate(entries))
     if "bins" in style:

@@ -14,10 +14,22 @@ from pathlib import Path
 from qgis.core import (Qgis, QgsApplication, QgsFeatureRequest, QgsLayoutExporter, QgsMapRendererParallelJob,
                        QgsMapSettings, QgsPointXY, QgsProject, QgsRectangle, QgsVectorLayer)
 from qgis.PyQt.QtCore import QSize
-from qgis.PyQt.QtGui import QColor
+from qgis.PyQt.QtGui import QColor, QImage
 
 PROBE_SIZE = QSize(900, 700)
 MAX_PROBES = 60
+EMPHASIS = (215, 48, 31)  # atlas.qml.ATLAS_EMPHASIS: the ring round an Atlas page's place
+
+
+def count_pixels(png: Path, rgb: tuple[int, int, int], tolerance: int = 30) -> int:
+    """How many pixels of the image are within `tolerance` of the colour `rgb` in every channel."""
+    image = QImage(str(png))
+    count = 0
+    for y in range(0, image.height()):
+        for x in range(0, image.width()):
+            colour = QColor(image.pixel(x, y))
+            count += all(abs(a - b) <= tolerance for a, b in zip((colour.red(), colour.green(), colour.blue()), rgb))
+    return count
 
 
 def fields(layer) -> dict[str, str]:
@@ -145,6 +157,7 @@ def project_facts(path: Path, png_dir: Path) -> dict:
             layout.atlas().seekTo(0)
         facts["export"] = exporter.exportToImage(str(png), settings) == QgsLayoutExporter.Success
         facts["png"] = str(png)
+        facts["emphasis_pixels"] = count_pixels(png, EMPHASIS)
         layouts[layout.name()] = facts
     extent = QgsRectangle()
     for layer in layers.values():

@@ -279,6 +279,7 @@ def test_project_layouts_print_the_map_and_page_through_the_places(qgis):
     assert printed["export"] and printed["north_arrow_drawn"] and Path(printed["png"]).stat().st_size > 50_000
     assert paged["atlas"] and paged["atlas_pages"] == len(ATLAS.places) and paged["atlas_coverage"] == "layer-places"
     assert paged["atlas_first"] == f"place-{sorted(ATLAS.places)[0]}" and paged["export"]
+    assert paged["emphasis_pixels"] >= 10 and printed["emphasis_pixels"] == 0  # the page's place is ringed
 
 
 def blend(colour: str, opacity: float) -> tuple[int, ...]:
