@@ -291,7 +291,7 @@ def _district_frame(atlas: Atlas):
                          "kind": d.kind, **counts[code]} for code, d in sorted(atlas.districts.items())])
 
 
-EQUAL_AREA_CRS = "ESRI:102025"  # Asia North Albers Equal Area Conic: areas true to within 0.1% in Chongqing
+EQUAL_AREA_CRS = "ESRI:102025"  # Asia North Albers Equal Area Conic: shapes bend, areas stay true
 
 
 def district_areas_km2(districts) -> dict[str, float]:
