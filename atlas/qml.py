@@ -55,11 +55,12 @@ def _size_by(field: str, largest: float, max_size_mm: float) -> dict[str, str]:
     return {"size": f'coalesce({max_size_mm:g} * sqrt(max("{field}", 0) / {largest:g}), 0)'}
 
 
-def _atlas_emphasis(size_mm: float) -> dict[str, str]:
-    """The place a print layout's Atlas page is about, larger and ringed in red."""
+def _atlas_emphasis(size_mm: float, stroke: str, width_mm: str) -> dict[str, str]:
+    """The place a print layout's Atlas page is about, larger and ringed in red; any other as
+    the symbol draws it."""
     return {"size": f"if(@atlas_featureid = $id, {3 * size_mm:.2f}, {size_mm:.2f})",
-            "outlineColor": f"if(@atlas_featureid = $id, '{rgba(ATLAS_EMPHASIS)}', '{rgba(None)}')",
-            "outlineWidth": f"if(@atlas_featureid = $id, 0.8, {0.26:g})"}
+            "outlineColor": f"if(@atlas_featureid = $id, '{rgba(ATLAS_EMPHASIS)}', '{stroke}')",
+            "outlineWidth": f"if(@atlas_featureid = $id, 0.8, {width_mm})"}
 
 
 def symbol(spec: LayerSpec, name: str, fill: str | None, size_by: tuple[str, float] | None = None,
@@ -76,7 +77,7 @@ def symbol(spec: LayerSpec, name: str, fill: str | None, size_by: tuple[str, flo
                           "outline_style": "solid", "outline_width": width_mm, "outline_width_unit": "MM",
                           "size": f"{size_mm:.2f}", "size_unit": "MM"})
         expressions = {**(_size_by(size_by[0], size_by[1], size_mm) if size_by else {}),
-                       **(_atlas_emphasis(size_mm) if emphasis else {})}
+                       **(_atlas_emphasis(size_mm, stroke, width_mm) if emphasis else {})}
         defined = _data_defined(expressions) if expressions else ""
         return (f'<symbol type="marker" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
                 f'<layer class="SimpleMarker" enabled="1" pass="0" locked="0">{layer}{defined}</layer></symbol>')
