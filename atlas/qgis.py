@@ -236,6 +236,51 @@ def _legend(layout: int, layers: list[Layer], labels: str) -> str:
                  f"<styles>{styles}</styles><layer-tree-group>{tree}</layer-tree-group>", background=True)
 
 
+def _text_format(tag: str, size: int, bold: bool = False) -> str:
+    return (f'<{tag}><text-style fontFamily="{LABEL_FONTS[0]}" namedStyle="{"Bold" if bold else "Regular"}" '
+            f'fontWeight="{75 if bold else 50}" fontSize="{size}" fontSizeUnit="Point" textColor="30,30,30,255" '
+            f'textOpacity="1" multilineHeight="1" allowHtml="0"/></{tag}>')
+
+
+def _relation_table(layout: int, item: int, relation: str, columns: list[tuple[str, str, float]], x, y, width,
+                    height) -> str:
+    """A table of the Atlas page's place's related rows (`relation`): (field, heading, width in
+    mm) columns, long texts wrapped."""
+    table, frame = _uuid(layout, item), _uuid(layout, item + 1)
+    heads = "".join(f'<column attribute="{_a(field)}" heading="{_a(heading)}" width="{size:g}" hAlignment="1" '
+                    'vAlignment="128" sortByRank="0" sortOrder="0">'
+                    '<backgroundColor alpha="0" red="0" green="0" blue="0"/></column>'
+                    for field, heading, size in columns)
+    return (f'<LayoutMultiFrame type="65649" uuid="{{{table}}}" templateUuid="{{{table}}}" source="2" '
+            f'relationId="{_a(relation)}" resizeMode="0" maxFeatures="30" showGrid="1" gridStrokeWidth="0.2" '
+            'gridColor="160,160,160,255" horizontalGrid="1" verticalGrid="0" cellMargin="1" headerMode="0" '
+            'headerHAlignment="0" emptyTableMode="1" emptyTableMessage="—" wrapBehavior="1" '
+            'backgroundColor="255,255,255,255" showEmptyRows="0" filterFeatures="false" featureFilter="" '
+            'showOnlyVisibleFeatures="0" filterToAtlasIntersection="0" showUniqueRowsOnly="0" '
+            f'useConditionalStyling="0"><childFrame uuid="{{{frame}}}" templateUuid="{{{frame}}}"/>'
+            + _text_format("headerTextFormat", 7, bold=True) + _text_format("contentTextFormat", 7)
+            + f"<displayColumns>{heads}</displayColumns><sortColumns/></LayoutMultiFrame>"
+            + _item(65647, frame, x, y, width, height, 6,
+                    f'multiFrame="{{{table}}}" multiFrameTemplateUuid="{{{table}}}" sectionX="0" sectionY="0" '
+                    f'sectionWidth="{width:g}" sectionHeight="{height:g}" hidePageIfEmpty="0" '
+                    'hideBackgroundIfEmpty="0"'))
+
+
+def _place_tables(layout: int, labels: str) -> str:
+    """The Atlas page's designations and figures, beside its map."""
+    programme = {"en": "programme_en", "zh": "programme_zh", "both": "programme_en"}[labels]
+    heading = {key: bilingual(text, labels) for key, text in (
+        ("designation", {"en": "Designation", "zh": "命名"}), ("level", {"en": "Level", "zh": "级别"}),
+        ("batch", {"en": "Batch", "zh": "批次"}), ("year", {"en": "Year", "zh": "年份"}),
+        ("figure", {"en": "Figure", "zh": "指标"}), ("stated", {"en": "As stated", "zh": "原文"}))}
+    return (_relation_table(layout, 7, "place-designations", [
+                (programme, heading["designation"], 38), ("level", heading["level"], 15),
+                ("batch", heading["batch"], 9), ("year", heading["year"], 11)], 200, 22, 87, 80)
+            + _relation_table(layout, 9, "place-metrics", [
+                ("key", heading["figure"], 36), ("stated", heading["stated"], 30), ("year", heading["year"], 11)],
+                200, 106, 87, 92))
+
+
 def _layouts(layers: list[Layer], extent, labels: str, metadata: Metadata) -> str:
     title = bilingual(metadata.title, labels)
     printed = (f'<Layout name="{_a(bilingual({"en": "Map", "zh": "地图"}, labels))}" units="mm" '
@@ -250,9 +295,9 @@ def _layouts(layers: list[Layer], extent, labels: str, metadata: Metadata) -> st
     heading = f"[% {name} %]"
     where = "[% \"district_en\" || ' · ' || \"district_zh\" || ' · ' || \"kind\" %]"
     paged = (f'<Layout name="{_a(bilingual({"en": "Places", "zh": "地点"}, labels))}" units="mm" '
-             'printResolution="300" worldFileMap="">' + _page(2) + _map_item(2, PLACE_EXTENT, True, 277, 176)
+             'printResolution="300" worldFileMap="">' + _page(2) + _map_item(2, PLACE_EXTENT, True, 186, 176)
              + _label(2, 2, heading, 10, 4, 277, 10, 18, bold=True) + _label(2, 6, where, 10, 14, 277, 7, 10)
-             + _map_furniture(2, _uuid(2, 1), 271, 184)
+             + _map_furniture(2, _uuid(2, 1), 182, 184) + _place_tables(2, labels)
              + f'<Atlas enabled="1" hideCoverage="0" coverageLayer="{_a(layer_id(places.spec.id))}" '
              f'coverageLayerName="{_a(bilingual(places.spec.title, labels))}" coverageLayerProvider="ogr" '
              f'coverageLayerSource="./{GEOPACKAGE}|layername={_a(places.spec.id)}" pageNameExpression="place_id" '

@@ -146,6 +146,7 @@ def project_facts(path: Path, png_dir: Path) -> dict:
             facts["atlas_coverage"] = atlas.coverageLayer().id() if atlas.coverageLayer() else None
             atlas.seekTo(0)
             facts["atlas_first"] = atlas.currentFilename()
+            facts["table_rows"] = [len(table.contents()) for table in layout.multiFrames()]
         pictures = [item for item in layout.items() if type(item).__name__ == "QgsLayoutItemPicture"]
         facts["north_arrow_drawn"] = all(not p.isMissingImage() for p in pictures) if pictures else False
         png = png_dir / f"layout-{len(layouts)}.png"

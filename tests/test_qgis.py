@@ -272,13 +272,16 @@ def test_project_metadata_credits_every_source_and_the_boundaries(qgis):
 
 
 def test_project_layouts_print_the_map_and_page_through_the_places(qgis):
+    """The Atlas layout: a page per place, its designations and figures in tables beside the map."""
     layouts = qgis["project"]["layouts"]
     printed, paged = layouts["Map · 地图"], layouts["Places · 地点"]
     assert {"QgsLayoutItemMap", "QgsLayoutItemLegend", "QgsLayoutItemScaleBar", "QgsLayoutItemPicture",
             "QgsLayoutItemLabel"} <= set(printed["items"])
     assert printed["export"] and printed["north_arrow_drawn"] and Path(printed["png"]).stat().st_size > 50_000
     assert paged["atlas"] and paged["atlas_pages"] == len(ATLAS.places) and paged["atlas_coverage"] == "layer-places"
-    assert paged["atlas_first"] == f"place-{sorted(ATLAS.places)[0]}" and paged["export"]
+    first = sorted(ATLAS.places)[0]
+    assert paged["atlas_first"] == f"place-{first}" and paged["export"]
+    assert paged["table_rows"] == [len(ATLAS.designations_of(first)), len(ATLAS.metrics_of(first))]
     assert paged["emphasis_pixels"] >= 10 and printed["emphasis_pixels"] == 0  # the page's place is ringed
 
 
