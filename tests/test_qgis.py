@@ -67,16 +67,34 @@ def qgis(out, tmp_path_factory):
 
 # --- README's field table, against the files as GDAL reads them -----------------------------
 
-def documented_fields() -> dict[str, str]:
-    """README's field table: field name (or pattern such as `*_ha`) -> type."""
+def readme_field_rows() -> list[tuple[list[str], str, set[str]]]:
+    """README's field table: (field names or patterns such as `*_ha`, type, where) per row."""
     text = (REPO / "README.md").read_text("utf-8")
     table = re.search(r"### Fields\n.*?\n(\| field \|.*?)\n\n", text, re.S).group(1)
-    fields = {}
+    rows = []
     for row in table.splitlines()[2:]:
-        names, kind = (cell.strip() for cell in row.strip("|").split("|")[:2])
-        for name in re.findall(r"`([^`]+)`", names):
-            fields[name] = kind
-    return fields
+        names, kind, _unit, where = (cell.strip() for cell in row.strip("|").split("|")[:4])
+        rows.append((re.findall(r"`([^`]+)`", names), kind, {w.strip() for w in where.split(",")}))
+    return rows
+
+
+def documented_fields() -> dict[str, str]:
+    """README's field table: field name (or pattern) -> type."""
+    return {name: kind for names, kind, _ in readme_field_rows() for name in names}
+
+
+def where_codes(path: Path, layer: str | None) -> set[str]:
+    """The names README's "where" column may give a file by: L, P, D, G, M, or its own name."""
+    name = layer or path.stem
+    spec = SPECS.get(name) if path.suffix != ".csv" else None
+    codes = {name, path.name}
+    if spec is not None:
+        codes |= {"L", "P"} if spec.draw != "districts" else {"L"}
+        codes |= {"D"} if spec.geometry == "district" else set()
+        codes |= {"designations": {"G"}, "metric": {"M"}}.get(spec.draw, set())
+    if path.name == "places.csv":
+        codes.add("P")
+    return codes
 
 
 def gdal_type(ogr_type: str, subtype: str) -> str:
@@ -99,6 +117,9 @@ def lookup(documented: dict[str, str], field: str) -> str | None:
 
 
 def test_readme_documents_every_field_of_every_file_with_its_type(out):
+    """Every field of every file has README's row: its type as GDAL reads it, and the file
+    among those the row says carry it."""
+    rows = readme_field_rows()
     documented = documented_fields()
     assert {"place_id", "batch", "year", "*_ha", "gis_area_km2", "awarding_body"} <= set(documented)
     problems = []
@@ -110,6 +131,9 @@ def test_readme_documents_every_field_of_every_file_with_its_type(out):
                 kind = "text"  # one `; `-separated cell
             if kind != found:
                 problems.append(f"{path.name}:{layer or ''}: {field} is {found}, README says {kind}")
+            where = next((w for names, _, w in rows if any(fnmatch.fnmatchcase(field, n) for n in names)), set())
+            if not where & where_codes(path, layer):
+                problems.append(f"{path.name}:{layer or ''}: {field} is there, README says it is in {sorted(where)}")
     assert not problems, "\n".join(problems)
 
 
