@@ -61,8 +61,9 @@ def gpkg_facts(path: Path) -> dict:
                      "fields": fields(layer), "title": layer.metadata().title(),
                      "abstract": layer.metadata().abstract(), "geometry": layer.isSpatial(), **style_facts(layer)}
         if name == "places":
-            feature = next(layer.getFeatures(QgsFeatureRequest().setFilterExpression('"place_id" = \'jinyun-mountain\'')))
-            out[name]["jinyun_aliases"] = feature["aliases"]
+            request = QgsFeatureRequest().setFilterExpression('"place_id" = \'jinyun-mountain\'')
+            feature = next(layer.getFeatures(request), None)
+            out[name]["jinyun_aliases"] = feature["aliases"] if feature is not None else None
     return out
 
 
