@@ -47,7 +47,7 @@ class _Stages:
 
 def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_dir: Path | None = None,
                  only: tuple[str, ...] = (), tiles: tuple[str, ...] = (), online=None,
-                 book: bool | None = None) -> Rendered:
+                 book: bool | None = None, labels: str = "both") -> Rendered:
     """Build the atlas from `seeds` into `out`, replacing it only once everything is written,
     and only if atlas wrote it (see `output.staged_directory`).
 
@@ -56,6 +56,7 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     its own beside the map, so a large atlas keeps every core busy. The book (the index, the
     pages, the timeline and the printable map) is written when `book` is True, or when it is
     None and the atlas has at most `BOOK_MAX_PLACES` places, with a warning when it is not.
+    `labels` is the language of the QGIS labels: "en", "zh" or "both".
 
     Priorities: with the book on, the writer the render waits for is the printable map at the
     bundled atlas's size and the pages at larger ones; the tables and the GIS exports yield
@@ -67,6 +68,7 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     from .layers import PlaceColumns, build_layers, default_layers_dir
     from .load import default_seeds_dir
     from .output import staged_directory
+    from .qgis import write_project
     from .render import write_map
 
     def pages() -> list[Path]:
@@ -111,8 +113,9 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
             beside.start("tables", lambda: write_tables(atlas, columns, stage), yielding=True)
             layers = build_layers(specs, atlas, columns, full)
             stages.done("layers")
-            beside.start("geojson", lambda: write_geojsons(layers, stage), yielding=True)
-            beside.start("geopackage", lambda: [write_geopackage(layers, atlas, stage / "atlas.gpkg")],
+            beside.start("geojson", lambda: write_geojsons(layers, stage, labels), yielding=True)
+            beside.start("geopackage", lambda: [write_geopackage(layers, atlas, stage / "atlas.gpkg", labels),
+                                                write_project(layers, atlas, stage / "atlas.qgz", labels)],
                          yielding=True)
             write_map(layers, atlas, web, stage / "atlas.html", tiles)
             stages.done("map")

@@ -330,7 +330,7 @@ def place_columns(place: Place, atlas: Atlas, located) -> dict[str, Any]:
     district = atlas.districts[place.district]
     return {
         "place_id": place.id, "name_en": place.name_en, "name_zh": place.name_zh, "kind": place.kind,
-        "aliases": "; ".join(place.aliases) or None,
+        "aliases": list(place.aliases) or None,
         "district_code": district.code, "district_en": district.name_en, "district_zh": district.name_zh,
         "lon": located.lon, "lat": located.lat, "precision": located.precision, "geocoder": located.method,
     }
@@ -362,6 +362,8 @@ class PlaceColumns:
             if column is None:
                 column = self.figures[m.field_name] = np.full(len(ids), np.nan)
             column[self.position[m.place]] = m.base_value
+        for name, column in self.figures.items():
+            self.figures[name] = whole_numbers(name, column)
 
     def layer_frame(self, ids: list[str], place_ids: list[str], middle: dict[str, list], figures: bool):
         """A layer's frame, rows sorted by id: `id`, the place columns, the `middle` columns, and
@@ -381,11 +383,12 @@ class PlaceColumns:
 
     def _figures_of(self, rows) -> dict[str, Any]:
         import numpy as np
+        import pandas as pd
 
         first_row, taken = {}, {}
         for name, column in self.figures.items():
             values = column[rows]
-            present = ~np.isnan(values)
+            present = np.asarray(~pd.isna(values))
             if present.any():
                 first_row[name], taken[name] = int(present.argmax()), values
 
@@ -400,7 +403,7 @@ def designation_columns(d: Designation, atlas: Atlas) -> dict[str, Any]:
     return {
         "designation_id": d.id, "programme": d.programme, "programme_en": programme.name_en,
         "programme_zh": programme.name_zh, "level": d.level, "batch": d.batch, "year": d.year,
-        "source_id": d.evidence.source, "sources": "; ".join(d.sources()), "confidence": d.confidence,
+        "source_id": d.evidence.source, "sources": list(d.sources()), "confidence": d.confidence,
     }
 
 
@@ -423,18 +426,22 @@ def _designation_frame(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns):
 
 def _place_frame(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns):
     chosen = [place.id for place in atlas.places.values() if _matches_where(spec.where, {"kind": place.kind})]
-    held = [atlas.designations_of(place_id) for place_id in chosen]
-    middle = {"designations": [len(designations) for designations in held],
-              "programmes": ["; ".join(atlas.programmes[d.programme].name_en for d in designations) or None
-                             for designations in held]}
-    return columns.layer_frame(chosen, chosen, middle, figures=True)
+    return columns.layer_frame(chosen, chosen, held_columns(atlas, chosen), figures=True)
+
+
+def held_columns(atlas: Atlas, place_ids: list[str]) -> dict[str, list]:
+    """What each place holds: its number of designations and the programmes (ids) they are under."""
+    held = [atlas.designations_of(place_id) for place_id in place_ids]
+    return {"designations": [len(designations) for designations in held],
+            "programmes": [list(dict.fromkeys(d.programme for d in designations)) or None for designations in held]}
 
 
 def _metric_frame(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns):
     chosen = [m for m in atlas.metrics.values()
               if _matches_where(spec.where, {"key": m.key, "kind": atlas.places[m.place].kind, "year": m.year})]
     fields = list(dict.fromkeys(m.field_name for m in sorted(chosen, key=lambda m: m.id)))  # as rows run
-    middle = {name: [m.base_value if m.field_name == name else None for m in chosen] for name in fields}
+    middle = {"metric_id": [m.id for m in chosen],
+              **{name: [m.base_value if m.field_name == name else None for m in chosen] for name in fields}}
     middle.update(unit=[m.base_unit for m in chosen], stated=[m.stated for m in chosen],
                   qualifier=[m.qualifier for m in chosen], year=[m.year for m in chosen],
                   source_id=[m.evidence.source for m in chosen])
@@ -458,8 +465,20 @@ def _district_frame(atlas: Atlas):
                          "kind": d.kind, **counts[code]} for code, d in sorted(atlas.districts.items())])
 
 
-def build_layer(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns, districts) -> Layer:
-    """Select the spec's features; district polygons come from `districts` (full resolution)."""
+EQUAL_AREA_CRS = "ESRI:102025"  # Asia North Albers Equal Area Conic: shapes bend, areas stay true
+
+
+def district_areas_km2(districts) -> dict[str, float]:
+    """Each district's area in km² as computed from its boundary in an equal-area projection
+    (WDPA's GIS_AREA), to 0.001 km²."""
+    areas = districts.geometry.to_crs(EQUAL_AREA_CRS).area / 1e6
+    return {code: round(float(area), 3) for code, area in zip(districts["code"], areas)}
+
+
+def build_layer(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns, districts,
+                areas: Mapping[str, float] | None = None) -> Layer:
+    """Select the spec's features; district polygons come from `districts` (full resolution),
+    with their computed area (`areas`, else worked out here) as `gis_area_km2`."""
     import geopandas as gpd
     import pandas as pd
 
@@ -477,6 +496,8 @@ def build_layer(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns, districts)
     elif spec.geometry == "district":
         shapes = dict(zip(districts["code"], districts.geometry))
         geometry = [shapes[code] for code in frame["district_code"]]
+        areas = areas if areas is not None else district_areas_km2(districts)
+        frame["gis_area_km2"] = [areas[code] for code in frame["district_code"]]
     else:
         geometry = gpd.points_from_xy(frame["lon"], frame["lat"])
     return Layer(spec, gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326"))
@@ -484,6 +505,20 @@ def build_layer(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns, districts)
 
 INTEGER_COLUMNS = ("batch", "year", "designations", "national_designations", "municipal_designations",
                    "international_designations")
+INTEGER_UNITS = ("_days", "_count")  # figures counted in whole days or things: integers where every value is whole
+
+
+def whole_numbers(name: str, values):
+    """A float column of figures as nullable integers when its unit counts (`INTEGER_UNITS`) and
+    every value is whole; otherwise as it is."""
+    import numpy as np
+    import pandas as pd
+
+    values = np.asarray(values, dtype="float64")
+    present = values[~np.isnan(values)]
+    if name.endswith(INTEGER_UNITS) and (np.mod(present, 1) == 0).all():
+        return pd.Series(values).astype("Int64").array
+    return values
 
 
 def columns_of(rows: list[dict]) -> dict[str, list]:
@@ -514,14 +549,15 @@ def typed_frame_from_columns(columns: Mapping[str, list]):
         if name in INTEGER_COLUMNS and all(type(v) is int for v in present):
             typed[name] = pd.array(values, dtype="Int64")
         elif present and all(type(v) in (int, float) for v in present):
-            typed[name] = np.array([np.nan if v is None else v for v in values], dtype="float64")
+            typed[name] = whole_numbers(name, [np.nan if v is None else v for v in values])
         else:
             typed[name] = pd.Series(values, dtype=object)  # kept as Python strings: no Arrow round trip
     return pd.DataFrame(typed)
 
 
 def build_layers(specs: list[LayerSpec], atlas: Atlas, columns: PlaceColumns, districts) -> list[Layer]:
-    return [build_layer(spec, atlas, columns, districts) for spec in specs]
+    areas = district_areas_km2(districts) if any(spec.geometry == "district" for spec in specs) else {}
+    return [build_layer(spec, atlas, columns, districts, areas) for spec in specs]
 
 
 def plain_values(series) -> list:

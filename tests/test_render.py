@@ -149,8 +149,9 @@ def test_geopackage_holds_every_layer_typed(out):
     assert metrics["value"].dtype == "float64"
 
 
-def test_geopackage_layers_open_styled_in_qgis(out):
-    """QGIS reads a layer's default style from the `layer_styles` table (QML in `styleQML`)."""
+def test_layer_styles_hold_each_layers_qml(out):
+    """QGIS reads a layer's default style from the `layer_styles` table (QML in `styleQML`);
+    tests/test_qgis.py opens them in QGIS."""
     styles = pyogrio.read_dataframe(out / "atlas.gpkg", layer="layer_styles", read_geometry=False)
     by_layer = styles.set_index("f_table_name")
     assert set(by_layer.index) == set(SPECS)
@@ -175,15 +176,15 @@ def test_geopackage_layers_open_styled_in_qgis(out):
 
 
 def test_csv_exports(out):
-    with (out / "places.csv").open(encoding="utf-8", newline="") as handle:
+    with (out / "places.csv").open(encoding="utf-8-sig", newline="") as handle:
         places = list(csv.DictReader(handle))
-    assert [row["id"] for row in places] == sorted(ATLAS.places)
-    jinyun = next(row for row in places if row["id"] == "jinyun-mountain")
+    assert [row["place_id"] for row in places] == sorted(ATLAS.places)
+    jinyun = next(row for row in places if row["place_id"] == "jinyun-mountain")
     assert jinyun["area_ha"] == "7600" and jinyun["forest_cover_pct"] == "98.6"
-    assert "national-nature-reserve" not in jinyun["designations"] and "National nature reserve" in jinyun["designations"]
+    assert "national-nature-reserve" in jinyun["programmes"].split("; ")
     assert float(jinyun["lon"]) and float(jinyun["lat"])
-    with (out / "sources.csv").open(encoding="utf-8", newline="") as handle:
-        sources = {row["id"] for row in csv.DictReader(handle)}
+    with (out / "sources.csv").open(encoding="utf-8-sig", newline="") as handle:
+        sources = {row["source_id"] for row in csv.DictReader(handle)}
     cited = {m.evidence.source for m in ATLAS.metrics.values()} | {s for d in ATLAS.designations.values()
                                                                     for s in d.sources()}
     assert cited <= sources
@@ -246,7 +247,8 @@ def test_only_some_layers(tmp_path):
     out = tmp_path / "out"
     result = render("--out", str(out), "--layers", "districts,good-air-days")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (out / "geojson").iterdir()) == ["districts.geojson", "good-air-days.geojson"]
+    assert sorted(p.name for p in (out / "geojson").iterdir()) == ["districts.geojson", "districts.qml",
+                                                                 "good-air-days.geojson", "good-air-days.qml"]
 
 
 @pytest.mark.parametrize("content, field", [

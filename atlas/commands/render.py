@@ -8,6 +8,7 @@ import click
 
 from ..build import BOOK_MAX_PLACES, render_atlas
 from ..options import geocoder_options, layers_dir_option, online_from_options, out_option, seeds_option
+from ..qml import LABELS
 from ..render import TILES
 
 TILE_CHOICES = tuple(TILES)
@@ -26,8 +27,11 @@ TILE_CHOICES = tuple(TILES)
 @click.option("--book/--no-book", default=None,
               help=f"Write the index, a page per place, the timeline and the printable map "
                    f"[default: when the atlas has at most {BOOK_MAX_PLACES:,} places].")
+@click.option("--labels", type=click.Choice(LABELS), default="both", show_default=True,
+              help="Language of the labels in the QGIS styles and project: English, Chinese or both.")
 @click.option("--timings", is_flag=True, help="Print how long each stage took (to stderr).")
-def render(seeds, out, layers_dir, only, tiles, service, geocoder_url, cache, deadline, timeout, book, timings):
+def render(seeds, out, layers_dir, only, tiles, service, geocoder_url, cache, deadline, timeout, book, labels,
+           timings):
     """Write the atlas: output/atlas.html (works offline), GeoJSON, GeoPackage, CSV, and the
     book (index.html, a page per place, timeline.html, atlas.png / atlas.svg).
 
@@ -40,6 +44,7 @@ def render(seeds, out, layers_dir, only, tiles, service, geocoder_url, cache, de
         atlas render --out build/ --layers districts,national-two-mountains-bases
         atlas render --seeds national-seeds/ --no-book --timings
         atlas render --tiles osm --geocoder nominatim --cache geocode.json
+        atlas render --labels zh
     """
     tile_names = tuple(t for t in tiles.split(",") if t)
     unknown = [t for t in tile_names if t not in TILE_CHOICES]
@@ -48,7 +53,7 @@ def render(seeds, out, layers_dir, only, tiles, service, geocoder_url, cache, de
                                  param_hint="--tiles")
     online = online_from_options(service, geocoder_url, cache, deadline, timeout)
     result = render_atlas(seeds, out, layers_dir, tuple(n for n in only.split(",") if n), tile_names, online,
-                          book)
+                          book, labels)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     layers = ", ".join(f"{name} {n}" for name, n in result.counts.items())
