@@ -55,6 +55,11 @@ def read_yaml(path: Path, label: str | None = None):
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(Problem(label, line, "", "", "file is not valid UTF-8")) from None
+    return parse_yaml(text, label)
+
+
+def parse_yaml(text: str, label: str):
+    """Parse YAML (or JSON) text read already, e.g. with a size cap; errors name `label`."""
     if text.lstrip().startswith("{"):
         try:
             return json.loads(text, object_pairs_hook=Node)  # no line numbers: problems name none
