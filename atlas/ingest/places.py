@@ -259,10 +259,8 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
     references back, resolved to the last place of their kind (updated as the text goes on)."""
     names = state.names
     found: list[Mention] = []
-    spans = SpanSet(taken)
+    spans = SpanSet()
     for m in names.pattern.finditer(text):
-        if not spans.free(*m.span()):
-            continue
         key = normalise(m.group())
         if key in names.places:
             mention = Mention(m.start(), m.end(), m.group(), names.places[key], KNOWN)
@@ -279,6 +277,9 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
             mention = Mention(m.start(), m.end(), m.group(), None, REGION)
         found.append(mention)
         spans.add(mention.start, mention.end)
+    for start, end in taken:  # programme phrases are no places (but a place's name may hold one)
+        if spans.free(start, end):
+            spans.add(start, end)
     for m in _CITY.finditer(text):
         if spans.free(*m.span()) and not (m.start() == 0 and _DATELINE.match(text, m.end())):
             found.append(Mention(m.start(), m.end(), m.group(), None, CITY))
@@ -355,8 +356,7 @@ def _new_places(text: str, sentences, found: list[Mention], spans: SpanSet, stat
         district = _district_named_with(text, start, end, districts, state)
         if district is None:
             district = next(iter(paragraph_districts)) if len(paragraph_districts) == 1 else article_district
-        longer_of = next((i for i, e in state.new.items() if e["name_en"] and name.startswith(e["name_en"] + " ")), None)
-        ident = longer_of or state.add_new(name, None, _kind_of_words(name), district, name)
+        ident = state.add_new(name, None, _kind_of_words(name), district, name)
         out.append(Mention(start, end, name, ident, NEW))
         spans.add(start, end)
     return out
