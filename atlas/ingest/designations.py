@@ -112,7 +112,12 @@ def is_generic(text: str, start: int, end: int) -> bool:
     words = re.findall(r"[\w'’-]+", text[max(0, start - 40):start])
     while words and words[-1].lower() in ("national", "municipal", "municipal-level", "state-level"):
         words.pop()
-    return bool(words) and words[-1].lower() in ("a", "an") and (len(words) < 2 or words[-2].lower() != "as")
+    return bool(words) and words[-1].lower() in ("a", "an") and (len(words) < 2 or words[-2].lower() not in TITLE_VERBS)
+
+
+# "named a national ... zone": after these, "a" introduces a title held.
+TITLE_VERBS = frozenset("as named became become becomes designated awarded rated recognized recognised selected "
+                        "listed approved honored honoured crowned".split())
 
 
 def find_phrases(text: str, sentences) -> tuple[Phrase, ...]:
@@ -154,6 +159,15 @@ def batch_in(text: str) -> int | None:
     return None
 
 
+_BATCH_AFTER = re.compile(r"[^.;。；]{0,40}?\b(?:in|of|as)\s+(?:the|its)\s+((?:\w+)\s+batch)\b", re.I)
+
+
+def batch_after(text: str, phrase: Phrase) -> int | None:
+    """A batch named just after a phrase: "... zone in the seventh batch"."""
+    m = _BATCH_AFTER.match(text, phrase.reach)
+    return batch_in(m.group(1)) if m else None
+
+
 def clause_start(para: Paragraph, phrase: Phrase) -> tuple[int, int]:
     """Where the words that lead into a phrase begin: after the previous phrase of its sentence
     (or the sentence start), and after the last semicolon (the clause start); both are returned."""
@@ -178,7 +192,7 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
     s0, s1 = para.sentences.at(phrase.start)
 
     def mapped(pool: list[Mention]) -> list[Mention]:
-        known = [m for m in pool if m.role != NEW]
+        known = [m for m in pool if m.role != NEW or doc.places.is_district(m)]
         return [m for m in (known or pool) if m.place is not None]
 
     holder = [m.place for m in mentions if m.role == "known" and m.start <= phrase.start and phrase.end <= m.end]

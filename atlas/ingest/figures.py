@@ -46,12 +46,14 @@ def key_window(text: str, figure: Figure, start: int) -> tuple[str, int, str]:
     return text[start:figure.start], start, after + (" of " + of.group(1) if of else "")
 
 
-def suggest_key(text: str, figure: Figure, start: int) -> str:
+def suggest_key(text: str, figure: Figure, start: int, clause: int | None = None) -> str:
     """The figure's key: the vocabulary key of its kind whose words stand nearest the figure (after
     it, for what is counted; else before it); failing that `needs_name_<the words before it>`, which
     --accept refuses until a person names it: "the forest coverage rate here reaches 98.6%" ->
     forest_cover; "Ninety-five percent of the waste is collected" -> needs_name_waste."""
     before, _, after = key_window(text, figure, start)
+    if clause is not None and clause < start and not CJK.search(before):
+        before = text[clause:figure.start]  # the clause's words, the place's name included
     best: tuple[int, int, str] | None = None
     for key, kind, pattern in _key_patterns():
         if kind != figure.base.kind:
@@ -64,6 +66,7 @@ def suggest_key(text: str, figure: Figure, start: int) -> str:
             best = min(best or (score[0], score[1], key), (score[0], score[1], key))
     if best is not None:
         return best[2]
+    before = key_window(text, figure, start)[0]
     return f"{NEEDS_NAME}_{_guess(text, figure, before, after) or figure.base.kind}"
 
 
@@ -133,6 +136,24 @@ def _in_district(doc: Document, place_id: str, district: str) -> bool:
     return place is not None and place.kind not in ("district", "county") and place.district == district
 
 
+_LOCATOR = re.compile(r"^(?:,\s*|\s+)(?:(?:located|situated)\s+)?in\s+(?:the\s+)?$|^$")
+
+
+def _located(doc: Document, text: str, clause: Sequence[Mention], chosen: Mention) -> Mention:
+    """The place a district locates, when the district is named only to say where it is: "Jinfo
+    Mountain in Nanchuan District covers ...", "南川区金佛山..." has Jinfo Mountain as subject."""
+    if not doc.places.is_district(chosen):
+        return chosen
+    before = [m for m in clause if m.end <= chosen.start]
+    after = [m for m in clause if m.start >= chosen.end]
+    if before and not doc.places.is_district(before[-1]) and before[-1].place and _LOCATOR.match(
+            text[before[-1].end:chosen.start]) and text[before[-1].end:chosen.start]:
+        return before[-1]
+    if after and not doc.places.is_district(after[0]) and after[0].place and after[0].start == chosen.end:
+        return after[0]
+    return chosen
+
+
 def _nearest(pool: Sequence[Mention], start: int, end: int) -> Mention | None:
     before = [m for m in pool if m.end <= start]
     after = [m for m in pool if m.start >= end]
@@ -172,9 +193,10 @@ def figure_place(doc: Document, index: int, figure: Figure) -> str | None:
     sentence = [m for m in para.mentions if s0 <= m.start < s1]
     clause = [m for m in sentence if c0 <= m.start < c1 and (m.role not in UNMAPPED or m.end <= figure.start)]
     for roles in (SUBJECT_ROLES, (NEW,)):
-        chosen = _nearest([m for m in clause if m.role in roles], figure.start, figure.end)
+        pool = [m for m in clause if m.role in roles or (m.role == NEW and doc.places.is_district(m))]
+        chosen = _nearest(pool, figure.start, figure.end)
         if chosen:
-            return refine(doc, chosen, sentence)
+            return refine(doc, _located(doc, para.text, clause, chosen), sentence)
     for paragraph in doc.paragraphs[index::-1][:2]:
         subject = paragraph.subject()
         if subject:

@@ -93,10 +93,10 @@ def _unit_end(text: str, pos: int) -> tuple[int, list[str]] | None:
     while len(words) <= MAX_WORDS_BEFORE_UNIT and (m := _UNIT_WORD.match(text, pos)):
         words.append((m.group(1), m.end()))
         pos = m.end()
+        if len(words) > 1 and unit_name(f"{words[-2][0]} {m.group(1)}"):
+            return pos, [w for w, _ in words[-2:]]  # "square kilometers" before "kilometers"
         if unit_name(m.group(1)):
             return pos, [w for w, _ in words[-1:]]
-        if len(words) > 1 and unit_name(f"{words[-2][0]} {m.group(1)}"):
-            return pos, [w for w, _ in words[-2:]]
     return None
 
 

@@ -289,7 +289,7 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
     return _resolve_references(text, sorted(found, key=lambda x: x.start), spans, state, sentences)
 
 
-_OUTSIDE_NAME = re.compile(r"(?:省|自治区|市)?[\u4e00-\u9fff]{0,6}?(?:县|市|旗|州|盟|区)(?=[\u4e00-\u9fff]{0,12}?(?:等|,|，|、|介绍|以|的))"
+_OUTSIDE_NAME = re.compile(r"(?:省|自治区|市)?[\u4e00-\u9fff]{0,6}?(?:县|市|旗|州|盟|区)"
                            r"|\s*Province|(?:,\s*|\s+)[A-Z]\w+\s+(?:County|City|Prefecture)\b")
 
 
@@ -329,8 +329,8 @@ def _new_places(text: str, sentences, found: list[Mention], spans: SpanSet, stat
     candidates = []
     for m in _en_new_place().finditer(text):
         words = m.group().split()
-        while words and words[0] in LEADING_WORDS:
-            words.pop(0)
+        while words and (words[0] in LEADING_WORDS or not spans.free(m.end() - len(" ".join(words)), m.end())):
+            words.pop(0)  # "Nan'an District's Tushan Village": the district's name is taken
         start = m.end() - len(" ".join(words))
         if len(words) > 1 and spans.free(start, m.end()):
             name = " ".join(w if w[0].isupper() else w.capitalize() for w in words)

@@ -15,7 +15,7 @@ import yaml
 
 from ..errors import RunError
 from ..model import Atlas
-from .designations import batch_in, clause_start, designation_places, list_heading, programme_names
+from .designations import batch_after, batch_in, clause_start, designation_places, list_heading, programme_names
 from .document import Document, Paragraph, read_document
 from .figures import clause_at, figure_place, figure_status, suggest_key
 from .numbers import Figure, find_figures, year_near
@@ -99,7 +99,7 @@ def designation_candidates(doc: Document, source: str, taken: set[str]) -> list[
             s0, s1 = para.sentences.at(phrase.start)
             places, shareable = designation_places(doc, index, phrase, inherited)
             inherited = places if shareable else ()
-            batch = batch_in(para.text[clause_start(para, phrase)[1]:phrase.start])
+            batch = batch_in(para.text[clause_start(para, phrase)[1]:phrase.start]) or batch_after(para.text, phrase)
             year = year_near(para.text, *clause_at(para.text, s0, s1, phrase.start), phrase.start)
             for place_id in places:
                 evidence = excerpt(para.original, phrase.start, phrase.end, _anchor(para, place_id, s0, s1), (s0, s1))
@@ -140,7 +140,7 @@ def metric_candidates(doc: Document, source: str, taken: set[str]) -> tuple[list
             named = max(mention_ends[i - 1] if i else s0, s0)
             key = (place_id, figure.base.unit, figure.base.value)
             if key not in found:
-                found[key] = _metric(doc.atlas, taken, place_id, figure, suggest_key(para.text, figure, named),
+                found[key] = _metric(doc.atlas, taken, place_id, figure, suggest_key(para.text, figure, named, c0),
                                      year_near(para.text, c0, c1, figure.start), source,
                                      excerpt(para.original, figure.start, figure.end,
                                              _anchor(para, place_id, s0, s1), (s0, s1)),
