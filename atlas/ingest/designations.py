@@ -25,13 +25,14 @@ if TYPE_CHECKING:
 class ProgrammeRule:
     """A way reports phrase a programme, and its programme id by level (first: the default)."""
 
-    pattern: str
+    pattern: re.Pattern
     programmes: Mapping[str, str]
 
 
 @cache
 def programme_rules() -> tuple[ProgrammeRule, ...]:
-    return tuple(ProgrammeRule(alternation(p.get("en"), p.get("zh")), p["ids"]) for p in vocabulary()["programmes"])
+    return tuple(ProgrammeRule(re.compile(alternation(p.get("en"), p.get("zh")), re.I), p["ids"])
+                 for p in vocabulary()["programmes"])
 
 
 @cache
@@ -124,7 +125,7 @@ def find_phrases(text: str, sentences) -> tuple[Phrase, ...]:
     """Programme phrases in a paragraph naming titles held, the first rule winning where two overlap."""
     found: list[Phrase] = []
     for rule in programme_rules():
-        for m in re.finditer(rule.pattern, text, re.I):
+        for m in rule.pattern.finditer(text):
             if all(m.end() <= p.start or m.start() >= p.reach for p in found) and not is_generic(text, m.start(), m.end()):
                 s0, _ = sentences.at(m.start())
                 brackets = _BRACKETS.match(text, m.end())
@@ -227,16 +228,20 @@ LIST_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}(?:区|县)\s*[:：]")
 LIST_HEADING = re.compile(r"名单|名录|[:：]\s*$|\blist\b", re.I)
 
 
-def list_heading(para: Paragraph, previous: Sequence[Paragraph]) -> Phrase | None:
-    """The phrase of the heading a list line ("合川区:钱塘镇、太和镇") stands under: the last phrase of
-    the nearest paragraph before it that is not a list line, when that one announces a list
-    (名单, 名录, "list", or ends with a colon)."""
+MAX_LIST_LINES = 200
+
+
+def list_heading(paragraphs: Sequence[Paragraph], index: int) -> tuple[Paragraph, Phrase] | None:
+    """The heading paragraph and phrase a list line ("合川区:钱塘镇、太和镇") stands under: the last
+    phrase of the nearest paragraph before it that is not a list line (at most MAX_LIST_LINES
+    back), when that one announces a list (名单, 名录, "list", or ends with a colon)."""
+    para = paragraphs[index]
     if not LIST_LINE.match(para.text) or para.phrases:
         return None
-    for before in reversed(previous):
+    for before in paragraphs[max(0, index - MAX_LIST_LINES):index][::-1]:
         if LIST_LINE.match(before.text):
             continue
         if before.phrases and LIST_HEADING.search(before.text):
-            return before.phrases[-1]
+            return before, before.phrases[-1]
         return None
     return None

@@ -197,7 +197,7 @@ def figure_place(doc: Document, index: int, figure: Figure) -> str | None:
         chosen = _nearest(pool, figure.start, figure.end)
         if chosen:
             return refine(doc, _located(doc, para.text, clause, chosen), sentence)
-    for paragraph in doc.paragraphs[index::-1][:2]:
+    for paragraph in doc.paragraphs[max(0, index - 1):index + 1][::-1]:
         subject = paragraph.subject()
         if subject:
             return refine(doc, subject, ())

@@ -13,6 +13,7 @@ from pint.errors import UndefinedUnitError
 
 from .. import units
 from ..load import YEARS
+from .vocabulary import names_pattern
 
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
             "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12}
@@ -20,9 +21,9 @@ _YEAR = re.compile(r"(?<![\d.])(?<!\d,)(?:19|20)\d\d(?![\d,]\d)")
 
 # units' own number words, so whatever `parse_stated` reads, the search finds.
 _FIGURE = re.compile(
-    r"(?:\b(?P<qualifier>" + "|".join(sorted(units.QUALIFIERS, key=len, reverse=True)) + r")\s+)?"
-    r"(?P<number>(?<![A-Za-z0-9_.,+-])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w-])|\b(?:"
-    + "|".join(sorted(units.NUMBER_WORDS, key=len, reverse=True)) + r")\b(?!-))"
+    r"(?:(?P<qualifier>" + names_pattern(units.QUALIFIERS) + r")\s+)?"
+    r"(?P<number>(?<![A-Za-z0-9_.,+-])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w-])|(?:"
+    + names_pattern(units.NUMBER_WORDS) + r")(?!-))"
     r"(?P<scale>(?:\s+(?:thousand|million|billion)\b)*)(?P<percent>%|\s+percent\b|\s+per\s+cent\b)?",
     re.I)
 _UNIT_WORD = re.compile(r"\s*([A-Za-z]+(?:[-'’][A-Za-z]+)*)")

@@ -7,14 +7,15 @@ are reported and never mapped)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from ..geocode import WHOLE_DISTRICT_KINDS, normalise
 from ..load import PLACE_KINDS
 from ..model import Atlas
 from .reading import slug
-from .vocabulary import alternation, vocabulary
+from .vocabulary import alternation, names_pattern, vocabulary
 
 KNOWN, NEW, CITY, ANAPHOR, REGION, OUTSIDE = "known", "new", "city", "anaphor", "region", "outside"
 # Roles whose mention stands for no place of the atlas.
@@ -46,12 +47,6 @@ _APPOSITIVE = re.compile(r"\b([A-Z][a-z]+(?:\s[A-Z][a-z]+)?),\s+an?\s+(?:small\s
                          r"(town|township|village)\b")
 
 
-def _name_regex(name: str) -> str:
-    """A name as a pattern that also matches other spacing, hyphens, apostrophes or quotes, as
-    `geocode.normalise` folds them; word boundaries only at Latin edges (Chinese has no spaces)."""
-    parts = re.findall(r"\w+", name)
-    body = r"[\s'’‘“”\"\-·]*".join(re.escape(p) for p in parts)
-    return (r"\b" if parts[0][0].isascii() else "") + body + (r"\b" if parts[-1][-1].isascii() else "")
 
 
 _EN_SUFFIX = re.compile(r"\s+(?:(?:Tujia|Miao|Hui|Yi)(?:\s+and\s+\w+)*\s+Autonomous\s+)?(?:District|County)$")
@@ -108,7 +103,7 @@ def gazetteer_names(atlas: Atlas) -> Names:
             districts.update({normalise(n): entry for n in names})
     regions = vocab["regions"]
     outside = vocab["outside"]
-    pattern = "|".join(_name_regex(n) for n in sorted(all_names, key=len, reverse=True))
+    pattern = names_pattern(all_names)
     pattern += "|" + alternation(regions["en"], regions["zh"])
     pattern += "|" + alternation([rf"\b{re.escape(n)}\b(?:\s+Province)?" for n in outside["en"]], outside["zh"])
     district_of = {p.id: p.district for p in atlas.places.values()} | {
@@ -189,11 +184,13 @@ def pinyin_name(name_zh: str | None) -> str | None:
     return f"{proper} {_PINYIN_SUFFIX[suffix]}".strip() if suffix else proper
 
 
+@cache
 def _zh_new_place() -> re.Pattern:
     suffixes = sorted(vocabulary()["place_suffixes_zh"], key=len, reverse=True)
     return re.compile(r"[\u4e00-\u9fff]{1,6}(?:" + "|".join(suffixes) + r")(?![\u4e00-\u9fff]{0,1}(?:局|委|办|部|站|厅|会))")
 
 
+@cache
 def _en_new_place() -> re.Pattern:
     words = sorted(vocabulary()["place_words_en"], key=len, reverse=True)
     alternatives = "|".join(re.escape(w) for w in words)
@@ -227,7 +224,7 @@ class SpanSet:
 
 def _kind_of_words(name: str) -> str | None:
     words = vocabulary()["place_words_en"]
-    for word in sorted(words, key=len, reverse=True):
+    for word in sorted(words, key=len, reverse=True):  # a new place's, rarely
         if name.lower().endswith(word.lower()):
             kind = words[word]
             return kind if kind in PLACE_KINDS else None

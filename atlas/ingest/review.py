@@ -106,9 +106,9 @@ def designation_candidates(doc: Document, source: str, taken: set[str]) -> list[
                 for level in phrase.levels:
                     _add_designation(found, doc, taken, place_id, phrase.rule.programmes[level], batch, year,
                                      source, evidence)
-        heading = list_heading(para, doc.paragraphs[:index])
-        if heading is not None:
-            owner = next(p for p in doc.paragraphs[:index][::-1] if heading in p.phrases)
+        found_heading = list_heading(doc.paragraphs, index)
+        if found_heading is not None:
+            owner, heading = found_heading
             h0, h1 = owner.sentences.at(heading.start)
             batch = batch_in(owner.text[h0:heading.start])
             year = year_near(owner.text, h0, h1, heading.start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -27,3 +28,38 @@ def alternation(en: list[str] | None, zh: list[str] | None) -> str:
     parts = [f"(?:{p})" for p in en or ()]
     parts += [zh_pattern(w) for w in sorted(zh or (), key=len, reverse=True)]
     return "|".join(parts)
+
+
+_SEP, _END = " ", ""
+_SEP_PATTERN = r"[\s'’‘“”\"\-·]*"
+
+
+def names_pattern(names: Iterable[str]) -> str:
+    """Names as one pattern, a trie of their characters, so that a long list costs little more per
+    character of text than a short one. Each name also matches other spacing, hyphens, apostrophes
+    or quotes where it has any (as `geocode.normalise` folds them: "Nan'an", "Nanan"); the longest
+    name wins at a position; word boundaries only at Latin edges (Chinese has no spaces)."""
+    trie: dict = {}
+    for name in names:
+        tokens: list[str] = []
+        for char in name.strip():
+            if char.isalnum():
+                tokens.append(char.lower())
+            elif tokens and tokens[-1] != _SEP:
+                tokens.append(_SEP)
+        while tokens and tokens[-1] == _SEP:
+            tokens.pop()
+        if tokens:
+            node = trie
+            for token in tokens:
+                node = node.setdefault(token, {})
+            node[_END] = tokens[-1].isascii()
+
+    def emit(node: dict) -> str:
+        branches = [(_SEP_PATTERN if key == _SEP else re.escape(key)) + emit(node[key])
+                    for key in sorted(node) if key != _END]
+        if _END in node:
+            branches.append(r"\b" if node[_END] else "")
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return "|".join((r"\b" if key.isascii() else "") + re.escape(key) + emit(trie[key]) for key in sorted(trie))
