@@ -30,6 +30,12 @@ class ProgrammeRule:
 
 
 @cache
+def any_programme() -> re.Pattern:
+    """Every rule's phrasings in one pattern: most paragraphs name no programme, and one pass says so."""
+    return re.compile("|".join(alternation(p.get("en"), p.get("zh")) for p in vocabulary()["programmes"]), re.I)
+
+
+@cache
 def programme_rules() -> tuple[ProgrammeRule, ...]:
     return tuple(ProgrammeRule(re.compile(alternation(p.get("en"), p.get("zh")), re.I), p["ids"])
                  for p in vocabulary()["programmes"])
@@ -124,6 +130,8 @@ TITLE_VERBS = frozenset("as named became become becomes designated awarded rated
 def find_phrases(text: str, sentences) -> tuple[Phrase, ...]:
     """Programme phrases in a paragraph naming titles held, the first rule winning where two overlap."""
     found: list[Phrase] = []
+    if not any_programme().search(text):
+        return ()
     for rule in programme_rules():
         for m in rule.pattern.finditer(text):
             if all(m.end() <= p.start or m.start() >= p.reach for p in found) and not is_generic(text, m.start(), m.end()):

@@ -71,13 +71,13 @@ class Names:
     """What ingest knows, as one pattern: the gazetteer's places, every district by every name,
     regions, provinces outside Chongqing, and Chongqing itself."""
 
-    pattern: re.Pattern
+    pattern: re.Pattern           # on lower-case text (the fast way) ...
+    pattern_ignoring_case: re.Pattern  # ... where lowering changes a text's length (rare letters)
     places: dict[str, str]        # normalised name -> place id
     districts: dict[str, dict]    # normalised name -> a new place entry for a district with no place
     district_of: dict[str, str]   # place id (known or new district) -> district code
     kinds: dict[str, str | None]  # place id -> kind
-    regions: frozenset[str]       # normalised region names
-    outside: frozenset[str]       # normalised province names
+    outside: frozenset[str]       # normalised province names; other names no place has are regions
 
 
 def gazetteer_names(atlas: Atlas) -> Names:
@@ -101,17 +101,15 @@ def gazetteer_names(atlas: Atlas) -> Names:
             entry = {"id": slug(short), "name_en": d.name_en, "name_zh": d.name_zh, "kind": d.kind,
                      "district": d.code}
             districts.update({normalise(n): entry for n in names})
-    regions = vocab["regions"]
-    outside = vocab["outside"]
-    pattern = names_pattern(all_names)
-    pattern += "|" + alternation(regions["en"], regions["zh"])
-    pattern += "|" + alternation([rf"\b{re.escape(n)}\b(?:\s+Province)?" for n in outside["en"]], outside["zh"])
+    regions = vocab["regions"]["en"] + vocab["regions"]["zh"]
+    outside = vocab["outside"]["en"] + vocab["outside"]["zh"]
+    outside_names = outside + [f"{n} Province" for n in vocab["outside"]["en"]]
+    pattern = names_pattern(all_names | set(regions) | set(outside_names), boundary=False)
     district_of = {p.id: p.district for p in atlas.places.values()} | {
         e["id"]: e["district"] for e in districts.values()}
     kinds = {p.id: p.kind for p in atlas.places.values()} | {e["id"]: e["kind"] for e in districts.values()}
-    return Names(re.compile(pattern, re.IGNORECASE), places, districts, district_of, kinds,
-                 frozenset(normalise(n) for n in outside["en"] + outside["zh"]),
-                 frozenset(normalise(n) for n in outside["en"] + outside["zh"]))
+    return Names(re.compile(pattern), re.compile(pattern, re.IGNORECASE), places, districts, district_of, kinds,
+                 frozenset(normalise(n) for n in outside))
 
 
 @dataclass(frozen=True)
@@ -257,21 +255,25 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
     names = state.names
     found: list[Mention] = []
     spans = SpanSet()
-    for m in names.pattern.finditer(text):
+    lowered = text.lower()
+    matches = names.pattern.finditer(lowered) if len(lowered) == len(text) else names.pattern_ignoring_case.finditer(text)
+    for m in matches:
+        if m.group()[0].isascii() and m.start() and text[m.start() - 1].isalnum():
+            continue  # inside a word: names begin at a word boundary (Chinese has none)
         key = normalise(m.group())
         if key in names.places:
-            mention = Mention(m.start(), m.end(), m.group(), names.places[key], KNOWN)
+            mention = Mention(m.start(), m.end(), text[m.start():m.end()], names.places[key], KNOWN)
         elif key in names.districts:
             district = names.districts[key]
             ident = state.add_new(district["name_en"], district["name_zh"], district["kind"], district["district"],
                                   m.group(), district["id"])
-            mention = Mention(m.start(), m.end(), m.group(), ident, NEW)
+            mention = Mention(m.start(), m.end(), text[m.start():m.end()], ident, NEW)
         elif normalise(re.sub(r"\s+Province$", "", m.group(), flags=re.I)) in names.outside:
             end = _outside_end(text, m.end())
             state.outside[text[m.start():end]] = None
             mention = Mention(m.start(), end, text[m.start():end], None, OUTSIDE)
         else:
-            mention = Mention(m.start(), m.end(), m.group(), None, REGION)
+            mention = Mention(m.start(), m.end(), text[m.start():m.end()], None, REGION)
         found.append(mention)
         spans.add(mention.start, mention.end)
     for start, end in taken:  # programme phrases are no places (but a place's name may hold one)
