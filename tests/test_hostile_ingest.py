@@ -197,3 +197,37 @@ def test_seed_files_keep_their_mode_after_accept(tmp_path, seeds):
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE((seeds / "metrics.yaml").stat().st_mode) == 0o640
     assert "wulong-test" in (seeds / "metrics.yaml").read_text("utf-8")
+
+
+# --- fuzzing: any review file merges or fails with one line per problem ----------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10, 3000), st.floats(allow_nan=True),
+                     st.text(max_size=12), st.sampled_from(["wulong", "500156", "mu", "area", "new", "known",
+                                                            "target", "5 mu", "national-wetland-park"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                              max_size=3), max_leaves=6)
+_FIELDS = st.sampled_from(["id", "status", "place", "key", "value", "unit", "stated", "source", "evidence", "name_en",
+                           "kind", "district", "programme", "level", "batch", "year", "qualifier", "aliases", "x"])
+_ENTRY = st.dictionaries(_FIELDS, _VALUES, max_size=8) | _VALUES
+_REVIEW = st.dictionaries(st.sampled_from(["sources", "places", "designations", "metrics", "other"]),
+                          st.lists(_ENTRY, max_size=3) | _VALUES, max_size=4) | _VALUES
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(review=_REVIEW)
+def test_any_review_file_merges_or_fails_cleanly(tmp_path_factory, review):
+    tmp = tmp_path_factory.mktemp("fuzz")
+    seeds = copy_seeds(tmp / "seeds")
+    path = tmp / "r.yaml"
+    path.write_text(yaml.safe_dump(review, allow_unicode=True), "utf-8")
+    before = snapshot(seeds)
+    result = CliRunner().invoke(cli, ["ingest", "--accept", str(path), "--seeds", str(seeds)])
+    assert result.exit_code in (0, 2), result.output + repr(result.exception)
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert all(line.startswith("error: ") for line in result.output.strip().splitlines()), result.output
+        assert snapshot(seeds) == before
