@@ -457,3 +457,22 @@ def test_a_failed_rename_puts_every_file_back(tmp_path, seeds, monkeypatch):
     assert result.exit_code == 1 and "No space left on device" in result.output and "nothing was changed" in result.output
     assert len(calls) == 2
     assert snapshot(seeds) == before
+
+
+def test_a_target_is_merged_as_one(tmp_path, seeds):
+    """A figure marked target in the review is merged with `status: target` where the seeds' schema
+    has the field, else with a note saying so: never as achieved."""
+    from atlas.load import SCHEMAS
+
+    article = tmp_path / "plan.txt"
+    article.write_text("Wulong District aims to raise its forest coverage to 75% by 2027.\n", "utf-8")
+    review = ingest_file(article, tmp_path / "r.yaml", "--seeds", seeds, "--outlet", "Test", "--title", "A plan")
+    target = _by(review["metrics"], key="forest_cover")
+    assert (target["status"], target["value"], target["year"]) == ("target", 75, 2027)
+    result = run("--accept", write_review(tmp_path / "r.yaml", review), "--seeds", seeds)
+    assert result.exit_code == 0, result.output
+    merged = yaml.safe_load((seeds / "metrics.yaml").read_text("utf-8"))["metrics"][-1]
+    if "status" in SCHEMAS["metrics"]:
+        assert merged["status"] == "target"
+    else:
+        assert "status" not in merged and "target" in merged["note"]

@@ -12,8 +12,8 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from ..load import BATCHES
-from .numbers import ORDINALS, year_near  # noqa: F401 - year_near is part of this concern's API
-from .places import NEW, UNMAPPED, Mention
+from .numbers import ORDINALS
+from .places import NEW, Mention
 from .reading import CJK
 from .vocabulary import alternation, vocabulary, zh_pattern
 

@@ -7,7 +7,7 @@ are reported and never mapped)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -15,7 +15,7 @@ from ..geocode import WHOLE_DISTRICT_KINDS, normalise
 from ..load import PLACE_KINDS
 from ..model import Atlas
 from .reading import slug
-from .vocabulary import alternation, names_pattern, vocabulary
+from .vocabulary import names_pattern, vocabulary
 
 KNOWN, NEW, CITY, ANAPHOR, REGION, OUTSIDE = "known", "new", "city", "anaphor", "region", "outside"
 # Roles whose mention stands for no place of the atlas.
@@ -39,7 +39,6 @@ LEADING_WORDS = frozenset(
     "The In On At Of And A An As By For From With To During Based Located Around Near Along Both First "
     "Second Third Currently Additionally Furthermore Moreover Specifically Before After Since Today Yet But "
     "Also Nearby Its Their This That These Scenic Lately Summer Spring Winter Autumn Village".split())
-_LOCATOR = re.compile(r"^,?\s*(?:located\s+)?in\s+(?:the\s+)?$|^['’]s\s+$|^$")
 # A new place's name followed by where it is: "Tongluo Flower Valley in the Nanan district",
 # "the Furong River basin in Wulong District", "Hongya County, Sichuan Province".
 _IN_DISTRICT = re.compile(r"^(?:,\s*|\s+)(?:(?:located|situated|which is)\s+)?in\s+(?:the\s+)?$|^['’]s\s+$")
@@ -196,10 +195,6 @@ def _en_new_place() -> re.Pattern:
                       + r")\b(?!\s+[A-Z]))(?:\s+(?:area|basin)\b)?")
 
 
-def _free(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
-    return all(end <= a or start >= b for a, b in spans)
-
-
 class SpanSet:
     """Taken spans, tested for overlap in logarithmic time (they never overlap each other)."""
 
@@ -237,15 +232,10 @@ def _kind_of_zh(name: str) -> str | None:
     return None
 
 
-_ZH_ANAPHORA = None
-
-
+@cache
 def _zh_anaphora() -> tuple[re.Pattern, dict[str, str]]:
-    global _ZH_ANAPHORA
-    if _ZH_ANAPHORA is None:
-        table = {w: kind for kind, words in vocabulary()["anaphora_zh"].items() for w in words}
-        _ZH_ANAPHORA = (re.compile("|".join(sorted(table, key=len, reverse=True))), table)
-    return _ZH_ANAPHORA
+    table = {w: kind for kind, words in vocabulary()["anaphora_zh"].items() for w in words}
+    return re.compile("|".join(sorted(table, key=len, reverse=True))), table
 
 
 def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int, int]]) -> tuple[Mention, ...]:
