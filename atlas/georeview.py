@@ -23,7 +23,8 @@ from .geocode import (
     COORD_DECIMALS, GAZETTEER_FILE, LAT_RANGE, LON_RANGE, WHOLE_DISTRICT_KINDS, GazetteerGeocoder,
     load_gazetteer, locate_online, wants_online,
 )
-from .ingest import check_size, entries_block, write_files
+from .ingest.reading import MAX_INPUT_BYTES
+from .ingest.review import entries_block, write_files
 from .load import default_seeds_dir, load_atlas
 from .online import DAY, NOMINATIM_SOURCE, OSM_LICENCE, PRECISIONS, Online, number_problem, text_problem
 from .yamlio import Node, read_yaml
@@ -173,8 +174,7 @@ def accept_proposals(review_path: Path, seeds: Path | None = None) -> Merged:
     label = str(review_path)
     if not review_path.is_file():  # a FIFO or a device would block or never end
         raise InputError(Problem(label, None, "", "", "review file is not a regular file"))
-    check_size(review_path, "review file")
-    proposals = _review_entries(read_yaml(review_path, label), label)
+    proposals = _review_entries(read_yaml(review_path, label, MAX_INPUT_BYTES), label)
     if not proposals:
         return Merged([])
     atlas = load_atlas(seeds)

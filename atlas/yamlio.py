@@ -160,10 +160,15 @@ def read_yaml(path: Path, label: str | None = None, limit: int | None = None):
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(Problem(label, line, "", "", "file is not valid UTF-8")) from None
+    return parse_yaml(text, label)
+
+
+def parse_yaml(text: str, label: str):
+    """Parse YAML (or JSON) text read already, e.g. with a size cap; errors name `label`."""
     json_error = None
     if text.lstrip().startswith("{"):
         try:  # orjson is twice as fast as the json module; it refuses NaN, lone surrogates, depth over 1024
-            return _json_nodes(orjson.loads(raw))
+            return _json_nodes(orjson.loads(text))
         except orjson.JSONDecodeError as exc:
             json_error = exc  # maybe YAML flow style, not JSON: the YAML parser reads it
     try:

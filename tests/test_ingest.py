@@ -12,10 +12,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from atlas import ingest
 from atlas.cli import cli
 from atlas.geocode import load_gazetteer
-from atlas.ingest import batch_in, find_figures, ingest_article, unit_name
+from atlas.ingest import ingest_article
+from atlas.ingest import review as review_module
+from atlas.ingest.designations import batch_in
+from atlas.ingest.numbers import find_figures, unit_name
 from atlas.load import MAX_EVIDENCE_WORDS, load_atlas
 from atlas.units import normalise, parse_stated
 
@@ -152,8 +154,8 @@ def test_places_known_and_new(reviews):
     jiangjin = _by(places, name_en="Jiangjin District")  # a district with no place entry yet
     assert (jiangjin["status"], jiangjin["kind"], jiangjin["district"], jiangjin["name_zh"]) == (
         "new", "district", "500116", "江津区")
-    town = _by(places, name_en="Xuebao Town")
-    assert (town["status"], town["kind"], town["district"]) == ("new", None, None)
+    town = _by(places, name_en="Xuebao Town")  # in a paragraph about Kaizhou, which it takes
+    assert (town["status"], town["kind"], town["district"]) == ("new", None, "500154")
     assert not [p for p in places if "Two Mountains" in p["name_en"]]
 
 
@@ -369,9 +371,11 @@ def test_accept_adds_a_new_source_and_place_with_a_gazetteer_entry(tmp_path, see
     review = ingest_file(article, tmp_path / "r.yaml", "--seeds", seeds, "--outlet", "Test Outlet", "--date", "2025-01")
     assert review["sources"][0] == {"id": "wulong-note", "status": "new", "kind": "article", "outlet": "Test Outlet",
                                     "title": "Notes on the Furong River", "date": "2025-01", "file": "wulong-note.txt"}
-    assert [p["id"] for p in review["places"] if p["status"] == "new"] == ["furong-river", "furong-river-basin"]
-    review["places"] = [p for p in review["places"] if p["id"] != "furong-river"]  # the headline's, dropped
-    _by(review["places"], id="furong-river-basin").update(kind="river basin", district="500156")
+    # The headline's "Furong River" has no district and no fact: not proposed. The basin takes the
+    # district it is named in, and its kind from its name.
+    basin = _by(review["places"], status="new")
+    assert [p["id"] for p in review["places"] if p["status"] == "new"] == ["furong-river-basin"]
+    assert (basin["kind"], basin["district"]) == ("river basin", "500156")
     result = run("--accept", write_review(tmp_path / "r.yaml", review), "--seeds", seeds)
     assert result.exit_code == 0, result.output
     merged = load_atlas(seeds)
@@ -414,7 +418,7 @@ def test_accept_refuses_a_new_place_without_kind(tmp_path, seeds):
 
 
 @pytest.mark.parametrize("change, expected", [
-    (lambda r: r["metrics"][0].update(status="maybe"), ".status: must be one of new, known; got 'maybe'"),
+    (lambda r: r["metrics"][0].update(status="maybe"), ".status: must be one of new, known, target, plan; got 'maybe'"),
     (lambda r: r["designations"].append({"status": "new", "place": "wulong"}), "designations[1].id: a new entry needs an id"),
     (lambda r: r["designations"].append({"id": "x", "status": "new", "place": "atlantis"}), "designations[x]"),
     (lambda r: r.update(rumours=[]), "expected top-level lists"),
@@ -447,9 +451,28 @@ def test_a_failed_rename_puts_every_file_back(tmp_path, seeds, monkeypatch):
             raise OSError(28, "No space left on device", str(dst))
         return real_replace(src, dst)
 
-    real_replace = ingest.os.replace
-    monkeypatch.setattr(ingest.os, "replace", flaky_replace)
+    real_replace = review_module.os.replace
+    monkeypatch.setattr(review_module.os, "replace", flaky_replace)
     result = run("--accept", write_review(tmp_path / "r.yaml", review), "--seeds", seeds)
     assert result.exit_code == 1 and "No space left on device" in result.output and "nothing was changed" in result.output
     assert len(calls) == 2
     assert snapshot(seeds) == before
+
+
+def test_a_target_is_merged_as_one(tmp_path, seeds):
+    """A figure marked target in the review is merged with `status: target` where the seeds' schema
+    has the field, else with a note saying so: never as achieved."""
+    from atlas.load import SCHEMAS
+
+    article = tmp_path / "plan.txt"
+    article.write_text("Wulong District aims to raise its forest coverage to 75% by 2027.\n", "utf-8")
+    review = ingest_file(article, tmp_path / "r.yaml", "--seeds", seeds, "--outlet", "Test", "--title", "A plan")
+    target = _by(review["metrics"], key="forest_cover")
+    assert (target["status"], target["value"], target["year"]) == ("target", 75, 2027)
+    result = run("--accept", write_review(tmp_path / "r.yaml", review), "--seeds", seeds)
+    assert result.exit_code == 0, result.output
+    merged = yaml.safe_load((seeds / "metrics.yaml").read_text("utf-8"))["metrics"][-1]
+    if "status" in SCHEMAS["metrics"]:
+        assert merged["status"] == "target"
+    else:
+        assert "status" not in merged and "target" in merged["note"]

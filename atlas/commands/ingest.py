@@ -84,11 +84,17 @@ def ingest(article, review, seeds, out, force, source_id, outlet, title, date):
     write_files({out: review_yaml(result, article.name)})
     counts = []
     for kind, entries in result.entries().items():
-        new = sum(e["status"] == "new" for e in entries)
+        new = sum(e["status"] != "known" for e in entries)
         counts.append(f"{len(entries)} {kind} ({new} new)")
     click.echo(f"wrote {out}: " + ", ".join(counts))
     if result.unplaced:
-        click.echo(f"{result.unplaced} figures left out: about Chongqing as a whole or no place named")
+        click.echo(f"{result.unplaced} figures left out: about Chongqing as a whole, a region, a place outside "
+                   "Chongqing or no place named")
+    if result.outside:
+        click.echo(f"{len(result.outside)} places outside Chongqing left out: {', '.join(result.outside)}")
+    for programme in result.programmes:
+        click.echo(f"warning: programme {programme['id']!r} is not in programmes.yaml; add it before --accept",
+                   err=True)
     if missing := [k for k in ("outlet", "title") if not source.get(k)]:
         click.echo(f"warning: new source {source['id']!r} has no {' or '.join(missing)}; fill it in before "
                    "--accept", err=True)
