@@ -152,9 +152,9 @@ metrics:
     ("metrics: [\n", ("malformed YAML",)),
     ("? [a, b]\n: c\n", ("malformed YAML",)),
     ("a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nmetrics:\n  - {id: m, status: new, "
-     "place: wulong, value: [*b, *b, *b, *b, *b, *b, *b, *b]}\n", ("expected top-level lists",)),
+     "place: wulong, value: [*b, *b, *b, *b, *b, *b, *b, *b]}\n", ("YAML anchor &a refused",)),
     ("metrics:\n  - {id: m, status: new, place: wulong, key: area, value: &b [[[1]]], unit: [*b, *b]}\n",
-     ("metrics[m].value: must be a single value, not a list",)),
+     ("YAML anchor &b refused",)),
     ("", ("file is empty",)),
 ])
 def test_misshapen_review_entries_are_one_line_each(tmp_path, seeds, text, expected):
