@@ -95,7 +95,7 @@ def _tables(atlas: Atlas) -> dict[str, list[dict]]:
                      "evidence": d.evidence.excerpt} for d in atlas.designations.values()]
     metrics = [{"id": m.id, "place_id": m.place, "key": m.key, "field": m.field_name,
                 "value": m.base_value, "unit": m.base_unit, "stated": m.stated, "qualifier": m.qualifier,
-                "year": m.year, "note": m.note, "source_id": m.evidence.source, "evidence": m.evidence.excerpt}
+                "status": m.status, "year": m.year, "note": m.note, "source_id": m.evidence.source, "evidence": m.evidence.excerpt}
                for m in atlas.metrics.values()]
     sources = [{"id": s.id, "kind": s.kind, "outlet": s.outlet, "title": s.title, "date": s.date,
                 "file": s.file, "url": s.url, "confidence": s.confidence, "note": s.note}
@@ -148,8 +148,8 @@ def _csv_column(values) -> list:
 
 
 def place_table(atlas: Atlas, columns: PlaceColumns) -> dict[str, list]:
-    """One row per place (sorted by id): where it is, its designations in one cell, its figures
-    as columns."""
+    """One row per place (sorted by id): where it is, its designations in one cell, its achieved
+    figures as columns (targets and plans are in the metrics table only, with their status)."""
     ids = list(atlas.places)
     designations = [
         "; ".join(f"{atlas.programmes[d.programme].name_en} ({d.level}" + (f", batch {d.batch}" if d.batch else "")

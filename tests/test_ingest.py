@@ -58,7 +58,8 @@ def curated(source_id: str | None = None) -> set[tuple]:
     designations = [{"place": d.place, "programme": d.programme} for d in ATLAS.designations.values()
                     if source_id in (None, d.evidence.source)]
     metrics = [{"place": m.place, "key": m.key, "value": m.base_value, "unit": m.base_unit}
-               for m in ATLAS.metrics.values() if source_id in (None, m.evidence.source)]
+               for m in ATLAS.metrics.values() if source_id in (None, m.evidence.source)
+               and m.achieved and not ATLAS.places[m.place].city_wide]  # ingest proposes neither, yet
     return fact_keys(designations, metrics)
 
 

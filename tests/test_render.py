@@ -54,10 +54,14 @@ def expected_ids(layer_id: str) -> set[str]:
     where = spec.where
     if spec.draw == "districts":
         return set(ATLAS.districts)
+    def drawn(place) -> bool:  # Chongqing as a whole is an outline, never a point
+        return place.kind in where.get("kind", [place.kind]) and (spec.geometry == "district" or not place.city_wide)
+
     if spec.draw == "places":
-        return set(ATLAS.places)
-    if spec.draw == "metric":
-        return {m.id for m in ATLAS.metrics.values() if m.key in where["key"]}
+        return {p.id for p in ATLAS.places.values() if drawn(p)}
+    if spec.draw == "metric":  # achieved figures: a target is not a value to draw
+        return {m.id for m in ATLAS.metrics.values() if m.key in where["key"] and m.achieved
+                and drawn(ATLAS.places[m.place])}
     ids = set()
     for d in ATLAS.designations.values():
         kind = ATLAS.places[d.place].kind
@@ -147,6 +151,40 @@ def test_geopackage_holds_every_layer_typed(out):
     assert len(metrics) == len(ATLAS.metrics)
     assert set(metrics.columns) >= {"place_id", "key", "value", "unit", "stated", "qualifier", "year", "source_id"}
     assert metrics["value"].dtype == "float64"
+
+
+def test_figure_status_in_every_table_and_in_the_popup_data(out):
+    """A target or plan says so in metrics.csv and the GeoPackage's metrics table, stays out of
+    the per-place figure columns, and leads its popup text with a tag."""
+    with (out / "metrics.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert {row["status"] for row in rows.values()} == {"achieved", "target", "plan"}
+    doubling = rows["beibei-strategic-emerging-industries-doubling"]
+    assert (doubling["status"], doubling["year"], doubling["key"]) == (
+        "target", "2026", "strategic_emerging_industries_output_multiple")
+    assert rows["wulong-gep"]["status"] == "achieved"
+    table = pyogrio.read_dataframe(out / "atlas.gpkg", layer="metrics", read_geometry=False).set_index("id")
+    assert table.loc["beibei-zero-sewage-villages-target", "status"] == "plan"
+    assert (table["status"] == "target").sum() == sum(m.status == "target" for m in ATLAS.metrics.values())
+    with (out / "places.csv").open(encoding="utf-8-sig", newline="") as handle:
+        places = {row["id"]: row for row in csv.DictReader(handle)}
+    assert "zero_sewage_villages_count" not in places["beibei"]  # a plan, not a value Beibei has
+    assert places["wulong"]["good_air_days"] == ""  # its 350 days are a target
+    assert places["kaizhou"]["good_air_days"] == "335"
+    city = places["chongqing"]
+    assert (city["kind"], city["lon"], city["district_code"], city["waste_sorting_households_count"]) == (
+        "municipality", "", "500000", "3754000")
+    html = (out / "atlas.html").read_text(encoding="utf-8")
+    assert '"target 2026: a doubling; Output value' in html and '"target"]' in html and '"plan"]' in html
+
+
+def test_chongqing_as_a_whole_is_an_outline_not_a_point(out):
+    frame = pyogrio.read_dataframe(out / "geojson" / "chongqing.geojson")
+    assert frame["id"].tolist() == ["chongqing"] and frame.geometry.iloc[0].geom_type == "MultiPolygon"
+    districts = pyogrio.read_dataframe(out / "geojson" / "districts.geojson")
+    assert frame.geometry.iloc[0].area == pytest.approx(shapely.union_all(districts.geometry.values).area, rel=1e-3)
+    for layer in ("places", "other-designations", "good-air-days"):
+        assert "chongqing" not in set(pyogrio.read_dataframe(out / "geojson" / f"{layer}.geojson")["place_id"])
 
 
 def test_geopackage_layers_open_styled_in_qgis(out):
