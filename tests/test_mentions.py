@@ -132,9 +132,7 @@ MENTIONS: list[tuple[str, str, str | None, str | None]] = [
      None, "transport corridors beyond Chongqing; their volume is recorded for Chongqing as a whole"),
     (D, "The number of inter-provincial channels", "chongqing", None),
     (D, "the new Three Gorges Waterway Transport Channel", None, "a planned waterway channel beyond Chongqing"),
-    (D, "Chongqing Jiangbei International Airport", None,
-     "an action plan is named, but the article gives no district (the airport is not in Jiangbei "
-     "District despite its name) and none was recorded from a source in this round"),
+    (D, "Chongqing Jiangbei International Airport", "chongqing-jiangbei-airport", None),
     (D, "the Chongqing Bishan Airport", "chongqing-bishan-airport", None),
     (D, "at locations such as Guoyuan and Xintian", None,
      "ports named for planned near-zero-carbon terminals without their districts; not recorded "
