@@ -119,7 +119,7 @@ MENTIONS: list[tuple[str, str, str | None, str | None]] = [
     (D, "Greater Three Gorges, Great Pinghu Lake, Grand Countryside, and Grand Waterfalls", None,
      "names of Wanzhou's initiatives, recorded in Wanzhou's role; the article locates no site"),
     (D, "Bishan has adhered to the path", "bishan", None),
-    (D, "the Green and Low-Carbon Materials Industrial Park", "bishan-green-low-carbon-materials-park", None),
+    (D, "the Green and Low-Carbon Materials Industrial Park", "bishan-low-carbon-materials-park", None),
     (D, "the Circular Economy Industrial Park", "bishan-circular-economy-park", None),
     (D, "natural endowments like the Jinyun Mountain and Yunwu Mountain", None,
      "Yunwu Mountain is named as a natural asset for tourism; no designation, project or figure"),
