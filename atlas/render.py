@@ -59,7 +59,8 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     Compact on purpose (it is most of a large map's bytes): entries are lists, not objects,
     and whatever repeats is a list that entries cite by index: `sources` (labels),
     `programmes` ([en, zh]) and `labels` (figure names). A place is [[en, zh], kind, district
-    code, [[programme, level, batch, year, [source...]]...], [[label, text, [source...], status]...]];
+    code, [[programme, level, batch, year, [source...]]...], [[label, text, [source...], status]...],
+    [role, [source...]] or null];
     a district is [[en, zh], [all, national, municipal, international] designations, [[en, zh,
     count]...] (the most designated places), how many more]. The strings stay raw: the page
     puts them into the DOM as text.
@@ -77,7 +78,8 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     places = {}
     for place_id in sorted(set(place_ids)):
         place = atlas.places[place_id]
-        places[place_id] = [[place.name_en, place.name_zh], place.kind, place.district, [], []]
+        role = [place.role, [cite(sources, place.evidence.source)]] if place.role and place.evidence else None
+        places[place_id] = [[place.name_en, place.name_zh], place.kind, place.district, [], [], role]
     # One pass over all designations and figures, in seed order, beats a look-up per place.
     for d in atlas.designations.values():
         entry = places.get(d.place)

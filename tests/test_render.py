@@ -566,6 +566,34 @@ def test_place_in_url_hash_opens_its_popup(out, browser):
     assert_offline_and_clean(browser)
 
 
+def test_a_place_known_for_its_role_shows_it_in_its_popup(out, browser):
+    """Fairy Mountain has no designation or figure of its own: its popup says what the article
+    says of it, with the source."""
+    open_map(browser, out / "atlas.html", "#place=fairy-mountain")
+    time.sleep(0.5)
+    popup = browser.execute_script(POPUP_JS)
+    assert popup and "Fairy Mountain" in popup and "forestry reform pilot" in popup
+    assert "Chongqing Daily" in popup
+    assert_offline_and_clean(browser)
+
+
+def test_chongqing_as_a_whole_opens_from_its_outline(out, browser):
+    """The city's layer is off at first; switched on, a click inside the city opens the popup of
+    its city-wide figures."""
+    map_element = open_map(browser, out / "atlas.html")
+    toggle_layers(browser, map_element, ["Chongqing as a whole"])
+    browser.execute_script("""
+        const map = Object.values(window).find(v => v && v._container && v.setView && v.getCenter);
+        const p = map.latLngToContainerPoint([31.6, 108.9]);
+        document.elementFromPoint(p.x, p.y).dispatchEvent(
+            new MouseEvent('click', {bubbles: true, clientX: p.x, clientY: p.y}));""")
+    time.sleep(0.5)
+    popup = browser.execute_script(POPUP_JS)
+    assert popup and "Chongqing Municipality" in popup and "3.754 million households" in popup
+    assert "municipality" in popup
+    assert_offline_and_clean(browser)
+
+
 def select_filter(browser, key: str, value: str) -> None:
     select = browser.find_element(By.CSS_SELECTOR, f".atlas-filter select[name={key}]")
     select.find_element(By.CSS_SELECTOR, f"option[value='{value}']").click()
@@ -634,7 +662,8 @@ def test_clicking_a_stack_of_places_lists_them(out, browser):
     ActionChains(browser).move_to_element(map_element).click().perform()  # the cluster at the centre
     time.sleep(0.3)
     popup = browser.execute_script(POPUP_JS)
-    assert popup and popup.startswith("2 places · 2 个地点")
+    stacked = sum(p.district == "500154" for p in ATLAS.places.values())  # all at Kaizhou's point
+    assert stacked >= 2 and popup and popup.startswith(f"{stacked} places · {stacked} 个地点")
     assert "Hanfeng Lake" in popup and "Kaizhou District" in popup
     browser.find_element(By.PARTIAL_LINK_TEXT, "Hanfeng Lake").click()
     time.sleep(0.3)
