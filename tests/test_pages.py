@@ -409,10 +409,13 @@ def test_plate_without_a_cjk_font_is_english_only(monkeypatch, caplog):
 
 
 def test_key_shrinks_to_fit_when_places_outgrow_the_panel(tmp_path, caplog):
-    """Ten more designated places (whole districts, which need no gazetteer entry) than today."""
+    """Designated places (more whole districts, which need no gazetteer entry) up to as many as
+    the key holds at its smallest size."""
     seeds = copy_seeds(tmp_path / "seeds")
     taken = {p.district for p in ATLAS.places.values() if p.kind in ("district", "county")}
-    extra = [d for code, d in sorted(ATLAS.districts.items()) if code not in taken][:10]
+    today = len(overview.numbered_places(ATLAS))
+    extra = [d for code, d in sorted(ATLAS.districts.items()) if code not in taken][:overview.KEY_MAX - today]
+    assert len(extra) >= 5
 
     def add_places(entries):
         entries += [{"id": f"extra-{d.code}", "name_en": f"{d.name_en} (again)", "name_zh": d.name_zh,
@@ -431,7 +434,7 @@ def test_key_shrinks_to_fit_when_places_outgrow_the_panel(tmp_path, caplog):
     with matplotlib.rc_context(overview._rc(families)):
         fig = overview.draw_overview(atlas, located, simplified_boundaries(atlas.districts), text)
         key = max(fig.texts, key=lambda t: t.get_text().count("\n"))
-        assert key.get_text().count("\n") + 1 == sum(1 for p in atlas.places if atlas.designations_of(p)) == 35
+        assert key.get_text().count("\n") + 1 == len(overview.numbered_places(atlas)) == overview.KEY_MAX
         assert overview.KEY_PT[1] <= key.get_fontsize() < overview.KEY_PT[0]
         box = key.get_window_extent(fig.canvas.get_renderer())
     assert 0 < box.y0 and box.x1 < overview.SIZE_PX[0]
