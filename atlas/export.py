@@ -95,7 +95,8 @@ def _tables(atlas: Atlas) -> dict[str, list[dict]]:
                      "evidence": d.evidence.excerpt} for d in atlas.designations.values()]
     metrics = [{"id": m.id, "place_id": m.place, "key": m.key, "field": m.field_name,
                 "value": m.base_value, "unit": m.base_unit, "stated": m.stated, "qualifier": m.qualifier,
-                "status": m.status, "year": m.year, "note": m.note, "source_id": m.evidence.source, "evidence": m.evidence.excerpt}
+                "status": m.status, "year": m.year, "note": m.note, "source_id": m.evidence.source,
+                "evidence": m.evidence.excerpt}
                for m in atlas.metrics.values()]
     sources = [{"id": s.id, "kind": s.kind, "outlet": s.outlet, "title": s.title, "date": s.date,
                 "file": s.file, "url": s.url, "confidence": s.confidence, "note": s.note}

@@ -21,8 +21,7 @@ PLACE_KINDS = (
     "district", "county", "mountain", "mountain area", "river basin", "lake", "island", "park",
     "wetland park", "nature reserve", "village", "reservoir", "complex", "heritage site",
     "scenic area", "demonstration area", "municipality", "town", "river", "monitoring section",
-    "heritage site component", "industrial park", "project", "port", "airport", "river section",
-    "wastewater plant", "transit line",
+    "heritage site component", "industrial park", "project", "airport", "transit line",
 )
 CITY_WIDE_KIND = "municipality"
 CONFIDENCE = ("high", "medium", "low")

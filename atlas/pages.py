@@ -54,13 +54,13 @@ KIND_ZH = {
     "lake": "湖泊", "island": "岛", "park": "园区", "wetland park": "湿地公园", "nature reserve": "自然保护区",
     "village": "村", "reservoir": "水库", "complex": "综合体", "heritage site": "遗产地",
     "scenic area": "景区", "demonstration area": "示范区", "municipality": "直辖市", "town": "镇", "river": "河流",
-    "monitoring section": "监测断面", "industrial park": "产业园区", "project": "项目", "port": "港口",
-    "airport": "机场", "river section": "河段", "wastewater plant": "污水处理厂", "transit line": "轨道线路",
-    "heritage site component": "遗产地组成部分",
+    "monitoring section": "监测断面", "industrial park": "产业园区", "project": "项目", "airport": "机场",
+    "transit line": "轨道线路", "heritage site component": "遗产地组成部分",
 }
 STATUS_ZH = {"achieved": "已实现", "target": "目标", "plan": "计划"}
 CONFIDENCE_ZH = {"high": "高", "medium": "中", "low": "低"}
-SUPPORTS_ZH = {"designation": "命名", "batch": "批次", "year": "年份", "role": "角色"}  # what an excerpt attests (`Cited`)
+# What an excerpt attests (`Cited`).
+SUPPORTS_ZH = {"designation": "命名", "batch": "批次", "year": "年份", "role": "角色"}
 # Figures the index shows first when a place has them; the rest follow in seed order.
 HEADLINE_KEYS = ("gep", "area", "forest_cover", "good_air_days", "eco_economy_gdp_share")
 HEADLINE_COUNT = 3
@@ -513,8 +513,8 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("atlas", "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
     env.filters.update(bi=bi, names=names, **{name: _cached_macro(env, name) for name in CACHED_MACROS})
-    env.globals.update(STATUS_ZH=STATUS_ZH, LEVEL_ZH=LEVEL_ZH, PRECISION_ZH=PRECISION_ZH, CONFIDENCE_ZH=CONFIDENCE_ZH, KIND_ZH=KIND_ZH,
-                       SUPPORTS_ZH=SUPPORTS_ZH, STYLESHEET=STYLESHEET, MAP_FILE=MAP_FILE, PNG_FILE=PNG_FILE,
+    env.globals.update(LEVEL_ZH=LEVEL_ZH, PRECISION_ZH=PRECISION_ZH, CONFIDENCE_ZH=CONFIDENCE_ZH, KIND_ZH=KIND_ZH,
+                       STATUS_ZH=STATUS_ZH, SUPPORTS_ZH=SUPPORTS_ZH, STYLESHEET=STYLESHEET, MAP_FILE=MAP_FILE, PNG_FILE=PNG_FILE,
                        SVG_FILE=SVG_FILE)
     return env
 
