@@ -108,7 +108,8 @@ def tables(atlas: Atlas) -> dict[str, object]:
                      "evidence": d.evidence.excerpt} for d in atlas.designations.values()]
     metrics = [{"metric_id": m.id, "place_id": m.place, "key": m.key, "field": m.field_name,
                 "value": m.base_value, "unit": m.base_unit, "stated": m.stated, "qualifier": m.qualifier,
-                "year": m.year, "note": m.note, "source_id": m.evidence.source, "evidence": m.evidence.excerpt}
+                "status": m.status, "year": m.year, "note": m.note, "source_id": m.evidence.source,
+                "evidence": m.evidence.excerpt}
                for m in atlas.metrics.values()]
     sources = [{"source_id": s.id, "kind": s.kind, "outlet": s.outlet, "title": s.title, "date": s.date,
                 "file": s.file, "url": s.url, "confidence": s.confidence, "note": s.note}
@@ -194,7 +195,8 @@ def _csv_column(values) -> list:
 
 
 def place_table(atlas: Atlas, columns: PlaceColumns):
-    """One row per place (sorted by `place_id`): the places layer's columns, its figures as columns."""
+    """One row per place (sorted by `place_id`): the places layer's columns, its achieved figures
+    as columns (targets and plans are in the metrics table only, with their status)."""
     ids = list(atlas.places)
     return columns.layer_frame(ids, ids, held_columns(atlas, ids), figures=True).drop(columns="id")
 

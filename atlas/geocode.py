@@ -96,6 +96,8 @@ def _entry_problems(entry: Node, name: str, file: str, places: Mapping[str, Plac
         add("place", f"unknown place {entry['place']!r}")
     elif place.kind in WHOLE_DISTRICT_KINDS:
         add("place", f"{place.id!r} is a whole {place.kind}: it is located by its boundary; remove this entry")
+    elif place.city_wide:
+        add("place", f"{place.id!r} is Chongqing as a whole: it has no point; remove this entry")
     if entry["precision"] not in PRECISIONS:
         add("precision", f"must be one of {', '.join(PRECISIONS)}; got {entry['precision']!r}")
     if not entry["coord_source"].strip():
@@ -151,7 +153,7 @@ def load_gazetteer(path: Path, places: Mapping[str, Place]) -> Gazetteer:
             entries[ident] = GazetteerEntry(ident, entry["precision"], entry["coord_source"], entry.get("lon"),
                                             entry.get("lat"), float(entry.get("tolerance_m") or 0), entry.line)
     for place in places.values():
-        if place.kind not in WHOLE_DISTRICT_KINDS and place.id not in entries and not any(
+        if place.kind not in WHOLE_DISTRICT_KINDS and not place.city_wide and place.id not in entries and not any(
                 p.entry == f"gazetteer[{place.id}]" for p in problems):
             problems.append(Problem(file, None, f"gazetteer[{place.id}]", "place",
                                     f"no entry for place {place.id!r} ({place.name_en}); add one "
@@ -284,9 +286,10 @@ class GazetteerGeocoder:
         return located
 
     def geocode(self, query: str, exactly_one: bool = True):
-        """geopy's interface: a `Location` (or a list of one), or None / [] when nothing matches."""
+        """geopy's interface: a `Location` (or a list of one), or None / [] when nothing matches
+        (nor for Chongqing as a whole, which has no point)."""
         place_id = self._index.get(normalise(query))
-        if place_id is None:
+        if place_id is None or self.atlas.places[place_id].city_wide:
             return None if exactly_one else []
         found = self.locate(place_id)
         from geopy.location import Location
@@ -380,8 +383,9 @@ def geocode_places(gazetteer: GazetteerGeocoder, online: Online | None = None,
                    progress: Callable[[int], None] | None = None) -> GeocodeRun:
     """Locate every place: whole districts from their boundary, the rest from the gazetteer; with
     `online`, places without a curated point are asked about first, falling back to the gazetteer
-    with one warning each; the cache is saved at the end."""
-    places = list(gazetteer.atlas.places.values())
+    with one warning each; the cache is saved at the end. Chongqing as a whole has no point and
+    is not located."""
+    places = [place for place in gazetteer.atlas.places.values() if not place.city_wide]
     if online is None:
         located = gazetteer.locate_all(places)
         if progress is not None:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 from .errors import InputError, Problem
 from .load import BATCHES, KEY, PLACE_KINDS, YEARS
-from .model import LEVELS, Atlas, Designation, Place
+from .model import CITY, LEVELS, Atlas, Designation, Place
 from .schema import (BOOL, DICT, LIST, SLUG, STR, Collector, Field, check_entry, file_name_problem, matches,
                      one_of, short, type_name)
 from .yamlio import Node, read_yaml
@@ -326,8 +326,14 @@ def _matches_where(where: Mapping[str, list], values: Mapping[str, Any]) -> bool
 
 
 def place_columns(place: Place, atlas: Atlas, located) -> dict[str, Any]:
-    """The place fields every point feature carries (DESIGN.md's names)."""
-    district = atlas.districts[place.district]
+    """The place fields every point feature carries (DESIGN.md's names); Chongqing as a whole
+    (not located: `located` None) has no lon, lat or precision."""
+    district = atlas.district_of(place)
+    if located is None:
+        return {"place_id": place.id, "name_en": place.name_en, "name_zh": place.name_zh, "kind": place.kind,
+                "aliases": list(place.aliases) or None, "district_code": district.code,
+                "district_en": district.name_en, "district_zh": district.name_zh,
+                "lon": None, "lat": None, "precision": None, "geocoder": None}
     return {
         "place_id": place.id, "name_en": place.name_en, "name_zh": place.name_zh, "kind": place.kind,
         "aliases": list(place.aliases) or None,
@@ -339,9 +345,10 @@ def place_columns(place: Place, atlas: Atlas, located) -> dict[str, Any]:
 def figure_columns(place_id: str, atlas: Atlas) -> dict[str, float]:
     """One column per figure of the place, named with its unit (`area_ha`, `gep_cny`, ...).
 
-    Where a place has the same figure for several years, the latest stated year wins.
+    Where a place has the same figure for several years, the latest stated year wins. Only
+    achieved figures: a target or plan is not a value the place has (the metrics table has them).
     """
-    metrics = sorted(atlas.metrics_of(place_id), key=lambda m: (m.year or 0, m.id))
+    metrics = sorted((m for m in atlas.metrics_of(place_id) if m.achieved), key=lambda m: (m.year or 0, m.id))
     return {m.field_name: m.base_value for m in metrics}
 
 
@@ -355,9 +362,11 @@ class PlaceColumns:
         self.atlas, self.ids = atlas, list(atlas.places)
         ids = self.ids
         self.position = {place_id: i for i, place_id in enumerate(ids)}
-        self.frame = typed_frame([place_columns(atlas.places[p], atlas, located[p]) for p in ids])
+        self.frame = typed_frame([place_columns(atlas.places[p], atlas, located.get(p)) for p in ids])
         self.figures: dict[str, Any] = {}  # figure column -> one float per place, NaN where it has none
         for m in sorted(atlas.metrics.values(), key=lambda m: (m.year or 0, m.id)):  # the latest year wins
+            if not m.achieved:
+                continue
             column = self.figures.get(m.field_name)
             if column is None:
                 column = self.figures[m.field_name] = np.full(len(ids), np.nan)
@@ -417,7 +426,9 @@ def _designation_frame(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns):
         values = {"programme": d.programme, "level": d.level, "batch": d.batch, "year": d.year, "kind": place.kind}
         if not _matches_where(spec.where, values):
             continue
-        if spec.geometry == "district" and place.kind not in ("district", "county"):
+        if spec.geometry == "district" and place.kind not in ("district", "county", "municipality"):
+            continue
+        if spec.geometry == "point" and place.city_wide:
             continue
         chosen.append(d)
     middle = columns_of([designation_columns(d, atlas) for d in chosen])
@@ -425,7 +436,8 @@ def _designation_frame(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns):
 
 
 def _place_frame(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns):
-    chosen = [place.id for place in atlas.places.values() if _matches_where(spec.where, {"kind": place.kind})]
+    chosen = [place.id for place in atlas.places.values() if _matches_where(spec.where, {"kind": place.kind})
+              and not (spec.geometry == "point" and place.city_wide)]
     return columns.layer_frame(chosen, chosen, held_columns(atlas, chosen), figures=True)
 
 
@@ -437,8 +449,10 @@ def held_columns(atlas: Atlas, place_ids: list[str]) -> dict[str, list]:
 
 
 def _metric_frame(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns):
-    chosen = [m for m in atlas.metrics.values()
-              if _matches_where(spec.where, {"key": m.key, "kind": atlas.places[m.place].kind, "year": m.year})]
+    chosen = [m for m in atlas.metrics.values()  # achieved figures only: a target is not a value to draw
+              if m.achieved and _matches_where(spec.where, {"key": m.key, "kind": atlas.places[m.place].kind,
+                                                            "year": m.year})
+              and not (spec.geometry == "point" and atlas.places[m.place].city_wide)]
     fields = list(dict.fromkeys(m.field_name for m in sorted(chosen, key=lambda m: m.id)))  # as rows run
     middle = {"metric_id": [m.id for m in chosen],
               **{name: [m.base_value if m.field_name == name else None for m in chosen] for name in fields}}
@@ -454,6 +468,8 @@ def district_counts(atlas: Atlas) -> dict[str, dict[str, int]]:
               for code in atlas.districts}
     for d in atlas.designations.values():
         code = atlas.places[d.place].district
+        if code == CITY.code:
+            continue
         counts[code]["designations"] += 1
         counts[code][f"{d.level}_designations"] += 1
     return counts
@@ -495,12 +511,21 @@ def build_layer(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns, districts,
         geometry = []
     elif spec.geometry == "district":
         shapes = dict(zip(districts["code"], districts.geometry))
+        if CITY.code in set(frame["district_code"]):  # Chongqing as a whole: the union of its districts
+            shapes[CITY.code] = city_outline(districts)
         geometry = [shapes[code] for code in frame["district_code"]]
         areas = areas if areas is not None else district_areas_km2(districts)
         frame["gis_area_km2"] = [areas[code] for code in frame["district_code"]]
     else:
         geometry = gpd.points_from_xy(frame["lon"], frame["lat"])
     return Layer(spec, gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326"))
+
+
+def city_outline(districts):
+    """Chongqing as a whole: the union of the districts' polygons."""
+    import shapely
+
+    return shapely.union_all(list(districts.geometry.values))
 
 
 INTEGER_COLUMNS = ("batch", "year", "designations", "national_designations", "municipal_designations",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, Problem
-from .model import (LEVELS, Atlas, Designation, District, Evidence, Metric, Place,
+from .model import (CITY, LEVELS, STATUSES, Atlas, Designation, District, Evidence, Metric, Place,
                     Programme, Source)
 from .schema import (ID_MAX, INT, LIST, NUM, SLUG, STR, Collector, Field, check_entry, file_name_problem,
                      finite, in_range, matches, not_blank, one_of)
@@ -20,14 +20,18 @@ SEED_FILES = ("sources", "districts", "programmes", "places", "designations", "m
 PLACE_KINDS = (
     "district", "county", "mountain", "mountain area", "river basin", "lake", "island", "park",
     "wetland park", "nature reserve", "village", "reservoir", "complex", "heritage site",
-    "scenic area", "demonstration area",
+    "scenic area", "demonstration area", "municipality", "town", "river", "monitoring section",
+    "heritage site component", "industrial park", "project", "airport", "transit line",
 )
+CITY_WIDE_KIND = "municipality"
 CONFIDENCE = ("high", "medium", "low")
 YEARS = (1949, 2050)
 BATCHES = (1, 20)
 MAX_EVIDENCE_WORDS = 12
 KEY = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 CHONGQING_CODE = re.compile(r"^500[12]\d\d$")
+PLACE_CODE = re.compile(rf"^(?:500[12]\d\d|{CITY.code})$")  # a district, or the city as a whole
+WEB_URL = re.compile(r"^https?://[^\s/]+\.[^\s/]+(?:/\S*)?$")  # https where the page serves it
 DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 
 
@@ -55,7 +59,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "title": Field(STR, check=not_blank),
         "date": Field(STR, False, matches(DATE, "an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)")),
         "file": Field(STR, False, not_blank),
-        "url": Field(STR, False, not_blank),
+        "url": Field(STR, False, matches(WEB_URL, "a URL a reader can open (https://...)")),
         "confidence": Field(STR, False, one_of(CONFIDENCE)),
         "note": Field(STR, False),
     },
@@ -79,7 +83,11 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "name_zh": Field(STR, False, not_blank),
         "aliases": Field(LIST, False, _aliases),
         "kind": Field(STR, check=one_of(PLACE_KINDS)),
-        "district": Field(STR, check=matches(CHONGQING_CODE, "a Chongqing district code (5001xx or 5002xx)")),
+        "district": Field(STR, check=matches(PLACE_CODE, "a Chongqing district code (5001xx or 5002xx; "
+                                                         f"{CITY.code} for the city as a whole)")),
+        "role": Field(STR, False, not_blank),
+        "source": Field(STR, False),
+        "evidence": Field(STR, False, _excerpt),
     },
     "designations": {
         "id": Field(STR, check=matches(SLUG, "a lowercase slug")),
@@ -105,6 +113,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "stated": Field(STR, check=not_blank),
         "year": Field(INT, False, in_range(YEARS, "year")),
         "qualifier": Field(STR, False),
+        "status": Field(STR, False, one_of(STATUSES)),
         "source": Field(STR),
         "evidence": Field(STR, check=_excerpt),
         "note": Field(STR, False),
@@ -201,8 +210,9 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
     for e, name in raw["sources"]:
         if e["kind"] == "article" and not e.get("file"):
             out.add(e, name, "file", "an article source needs the file name of the article")
-        elif e["kind"] == "external" and not e.get("url"):
-            out.add(e, name, "url", "an external source needs the URL of the report")
+        elif e["kind"] == "external" and not (e.get("url") or e.get("note")):
+            out.add(e, name, "url", "an external source needs the URL of the report, or a note saying why "
+                                    "there is none")
         sources[e["id"]] = Source(**e)
     problems.extend(out.problems)
 
@@ -212,10 +222,24 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
     out = collector("places")
     places = {}
     for e, name in raw["places"]:
-        if districts and e["district"] not in districts:
+        city_wide = e["kind"] == CITY_WIDE_KIND
+        if city_wide != (e["district"] == CITY.code):
+            out.add(e, name, "district", f"{CITY.code} is the district of a place of kind {CITY_WIDE_KIND!r} "
+                                         "(Chongqing as a whole), and of no other")
+            continue
+        if not city_wide and districts and e["district"] not in districts:
             out.add(e, name, "district", f"unknown district code {e['district']!r}")
             continue
-        places[e["id"]] = Place(**{**e, "aliases": tuple(e.get("aliases") or ())})
+        if e.get("role") is not None and e.get("evidence") is None:
+            out.add(e, name, "evidence", "a role needs its source and evidence")
+        if e.get("source") is not None and e["source"] not in sources:
+            out.add(e, name, "source", f"unknown source {e['source']!r}")
+        elif (e.get("source") is None) != (e.get("evidence") is None):
+            out.add(e, name, "source" if e.get("source") is None else "evidence", "source and evidence go together")
+        else:
+            evidence = Evidence(e["source"], e["evidence"]) if e.get("source") else None
+            fields = {k: v for k, v in e.items() if k != "source"}
+            places[e["id"]] = Place(**{**fields, "aliases": tuple(e.get("aliases") or ()), "evidence": evidence})
     problems.extend(out.problems)
 
     def evidence(e: Node, name: str, out: Collector, prefix: str = "") -> Evidence | None:
@@ -272,7 +296,7 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
             out.add(e, name, "unit", str(exc))
             continue
         try:
-            stated = parse_stated(e["stated"])
+            stated = parse_stated(e["stated"], e["unit"])
             as_stated = normalise(stated.value, stated.unit)
         except UnitError as exc:
             out.add(e, name, "stated", str(exc))
@@ -291,6 +315,6 @@ def _build(seeds: Path, raw: dict[str, list[tuple[Node, str]]], problems: list[P
         if ok and main:
             metrics[e["id"]] = Metric(e["id"], e["place"], e["key"], e["value"], e["unit"], e["stated"], main,
                                       base.value, base.unit, base.kind, e.get("year"), e.get("qualifier"),
-                                      e.get("note"))
+                                      e.get("note"), e.get("status", "achieved"))
     problems.extend(out.problems)
     return Atlas(sources, districts, programmes, places, designations, metrics)

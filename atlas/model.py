@@ -9,6 +9,9 @@ from .units import BASE_UNITS, in_base_unit
 
 LEVELS = ("international", "national", "municipal")
 PRECISIONS = ("site", "area", "district")
+# A figure's status: achieved (stated as done or measured; the default), target (a value the
+# source aims at, by its year where given) or plan (a planned undertaking of that size).
+STATUSES = ("achieved", "target", "plan")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,11 @@ class District:
     kind: str  # "district" or "county"
 
 
+# Chongqing as a whole, under the city's own administrative code: the district of the place of
+# kind `municipality`. It has no point; the map and the exports draw it as the union of the districts.
+CITY = District("500000", "Chongqing Municipality", "重庆市", "municipality")
+
+
 @dataclass(frozen=True)
 class Programme:
     """A designation programme, e.g. the national 'Two Mountains' practice and innovation bases."""
@@ -58,6 +66,13 @@ class Place:
     district: str
     name_zh: str | None = None
     aliases: tuple[str, ...] = ()
+    role: str | None = None  # what the source says of it, where no designation or figure does
+    evidence: Evidence | None = None  # the words of the source giving its role or its Chinese name
+
+    @property
+    def city_wide(self) -> bool:
+        """Chongqing as a whole: no point, and not inside any one district."""
+        return self.district == CITY.code
 
     def names(self) -> tuple[str, ...]:
         """Every name the place goes by, English first."""
@@ -109,6 +124,16 @@ class Metric:
     year: int | None = None
     qualifier: str | None = None
     note: str | None = None
+    status: str = "achieved"  # one of STATUSES; for a target or plan, `year` is the year aimed at
+
+    @property
+    def achieved(self) -> bool:
+        return self.status == "achieved"
+
+    @property
+    def status_tag(self) -> str | None:
+        """A target's or plan's short tag, e.g. "target 2026"; None for an achieved figure."""
+        return None if self.achieved else self.status + (f" {self.year}" if self.year else "")
 
     @property
     def in_base_unit(self) -> str | None:
@@ -132,6 +157,10 @@ class Atlas:
     places: dict[str, Place] = field(default_factory=dict)
     designations: dict[str, Designation] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
+
+    def district_of(self, place: Place) -> District:
+        """The place's district, or `CITY` for Chongqing as a whole."""
+        return CITY if place.city_wide else self.districts[place.district]
 
     def designations_of(self, place_id: str) -> list[Designation]:
         """The place's designations, in seed order."""

@@ -150,8 +150,9 @@ def _shade_labels() -> list[str]:
 
 
 def numbered_places(atlas: Atlas) -> list[tuple[int, Place]]:
-    """The places that hold designations, numbered in the index's order."""
-    held = (place for place in atlas.places.values() if atlas.designations_of(place.id))
+    """The places that hold designations, numbered in the index's order (Chongqing as a whole,
+    which has no point, is not among them)."""
+    held = (place for place in atlas.places.values() if atlas.designations_of(place.id) and not place.city_wide)
     return list(enumerate(sorted(held, key=index_order), start=1))
 
 

@@ -37,7 +37,7 @@ from shapely.geometry import box
 from .boundaries import simplified_boundaries
 from .errors import RunError
 from .geocode import Located
-from .model import LEVELS, Atlas, Designation, District, Evidence, Metric, Place, Programme, Source
+from .model import CITY, LEVELS, Atlas, Designation, District, Evidence, Metric, Place, Programme, Source
 from .runtime import collector_paused
 from .units import format_number
 
@@ -53,10 +53,14 @@ KIND_ZH = {
     "district": "区", "county": "县", "mountain": "山", "mountain area": "山区", "river basin": "流域",
     "lake": "湖泊", "island": "岛", "park": "园区", "wetland park": "湿地公园", "nature reserve": "自然保护区",
     "village": "村", "reservoir": "水库", "complex": "综合体", "heritage site": "遗产地",
-    "scenic area": "景区", "demonstration area": "示范区",
+    "scenic area": "景区", "demonstration area": "示范区", "municipality": "直辖市", "town": "镇", "river": "河流",
+    "monitoring section": "监测断面", "industrial park": "产业园区", "project": "项目", "airport": "机场",
+    "transit line": "轨道线路", "heritage site component": "遗产地组成部分",
 }
+STATUS_ZH = {"achieved": "已实现", "target": "目标", "plan": "计划"}
 CONFIDENCE_ZH = {"high": "高", "medium": "中", "low": "低"}
-SUPPORTS_ZH = {"designation": "命名", "batch": "批次", "year": "年份"}  # what an excerpt attests (`Cited`)
+# What an excerpt attests (`Cited`).
+SUPPORTS_ZH = {"designation": "命名", "batch": "批次", "year": "年份", "role": "角色"}
 # Figures the index shows first when a place has them; the rest follow in seed order.
 HEADLINE_KEYS = ("gep", "area", "forest_cover", "good_air_days", "eco_economy_gdp_share")
 HEADLINE_COUNT = 3
@@ -128,12 +132,13 @@ class PlaceView:
     """One place with everything its page and its index row show."""
 
     place: Place
-    district: District
-    located: Located
+    district: District  # `model.CITY` for Chongqing as a whole
+    located: Located | None  # None for Chongqing as a whole, which has no point
     designations: tuple[DesignationView, ...]  # timeline order
     figures: tuple[FigureView, ...]  # seed order
     headline: tuple[FigureView, ...]
     names: Markup  # as every page shows them (`names`): the index, the timeline, its own page and its neighbours'
+    role: Cited | None = None  # what its source says of it, where no designation or figure does
 
     @property
     def page(self) -> str:
@@ -229,7 +234,7 @@ def index_order(place: Place) -> tuple[str, str]:
 
 def place_views(atlas: Atlas, located: Mapping[str, Located]) -> list[PlaceView]:
     """Every place, ordered by English name (then id) as a book's index is."""
-    missing = sorted(set(atlas.places) - set(located))
+    missing = sorted(p for p in set(atlas.places) - set(located) if not atlas.places[p].city_wide)
     if missing:
         raise RunError(f"pages: no location for place(s) {', '.join(missing)}; geocode every place first")
     views = []
@@ -241,8 +246,9 @@ def place_views(atlas: Atlas, located: Mapping[str, Located]) -> list[PlaceView]
             designations.sort(key=lambda v: timeline_key(v.designation, v.programme))
         figures = tuple(FigureView(m, figure_label(m.key), format_number(m.value), m.in_base_unit,
                                    sources[m.evidence.source]) for m in atlas.metrics_of(place.id))
-        views.append(PlaceView(place, districts[place.district], located[place.id], tuple(designations),
-                               figures, _headline(figures), names(place)))
+        role = Cited(place.evidence.excerpt, sources[place.evidence.source], ("role",)) if place.evidence else None
+        views.append(PlaceView(place, atlas.district_of(place), located.get(place.id), tuple(designations),
+                               figures, _headline(figures), names(place), role))
     return sorted(views, key=lambda v: index_order(v.place))
 
 
@@ -324,6 +330,8 @@ def locator_frames(districts: gpd.GeoDataFrame, views: Iterable[PlaceView]) -> d
     bounds = dict(zip(districts["code"], shapely.bounds(districts.geometry.values).tolist()))
     frames: dict[str, list[float]] = {}
     for view in views:
+        if view.located is None:
+            continue
         code, lon, lat = view.district.code, view.located.lon, view.located.lat
         frame = frames.get(code) or frames.setdefault(code, list(bounds[code]))
         if not (frame[0] <= lon <= frame[2] and frame[1] <= lat <= frame[3]):
@@ -386,6 +394,24 @@ def write_locators(env: Environment, atlas: Atlas, districts: gpd.GeoDataFrame, 
                     _save(maps_dir / f"{code}-city.svg", inset.render(district=district, canvas=city, outline=outline,
                                                                      home=svg_path(city_shapes[code])))]
     return found, written
+
+
+def write_city_locator(env: Environment, atlas: Atlas, districts: gpd.GeoDataFrame,
+                       maps_dir: Path) -> tuple[Locator, Path]:
+    """Chongqing as a whole, for its own page: every district drawn as the city's, no neighbours
+    (`<CITY.code>.svg`)."""
+    frame = tuple(districts.total_bounds)
+    page = canvas(*frame, LOCATOR_MAX_PX)
+    drawn = shapely.simplify(shapely.transform(np.asarray(districts.geometry.values), page.to_px),
+                             LOCATOR_TOLERANCE_PX, preserve_topology=False)
+    km = _scale_km(page.width / page.scale * KM_PER_DEGREE)
+    home = "".join(map(svg_path, drawn))
+    maps_dir.mkdir(parents=True, exist_ok=True)
+    path = _save(maps_dir / f"{CITY.code}.svg", env.get_template("locator.svg").render(
+        district=CITY, canvas=page, home=home, neighbours=[], scale_px=round(km * page.scale / KM_PER_DEGREE, 1),
+        scale_km=km))
+    img = IMAGE.format(f"{MAPS_DIR}/{CITY.code}.svg", page.width, page.height, f"{CITY.name_en} {CITY.name_zh}")
+    return Locator(page, page, img, img), path
 
 
 # --- the timeline ---------------------------------------------------------------------------
@@ -488,7 +514,7 @@ def _environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
     env.filters.update(bi=bi, names=names, **{name: _cached_macro(env, name) for name in CACHED_MACROS})
     env.globals.update(LEVEL_ZH=LEVEL_ZH, PRECISION_ZH=PRECISION_ZH, CONFIDENCE_ZH=CONFIDENCE_ZH, KIND_ZH=KIND_ZH,
-                       SUPPORTS_ZH=SUPPORTS_ZH, STYLESHEET=STYLESHEET, MAP_FILE=MAP_FILE, PNG_FILE=PNG_FILE,
+                       STATUS_ZH=STATUS_ZH, SUPPORTS_ZH=SUPPORTS_ZH, STYLESHEET=STYLESHEET, MAP_FILE=MAP_FILE, PNG_FILE=PNG_FILE,
                        SVG_FILE=SVG_FILE)
     return env
 
@@ -548,12 +574,19 @@ def _write_book(atlas: Atlas, located: Mapping[str, Located], districts: gpd.Geo
                       chart=timeline_chart(designations), groups=timeline_groups(views), counts=counts)]
     locators, maps = write_locators(env, atlas, districts, locator_frames(districts, views), places_dir / MAPS_DIR)
     written += maps
+    city_locator = None
+    if any(v.located is None for v in views):
+        city_locator, path = write_city_locator(env, atlas, districts, places_dir / MAPS_DIR)
+        written.append(path)
     page = env.get_template("place.html").module.page
     folder = f"{places_dir}{os.sep}"
     last = len(views) - 1
     for i, view in enumerate(views):
-        lon, lat, drawn = view.located.lon, view.located.lat, locators[view.district.code]
-        html = page(view, drawn, drawn.canvas.position(lon, lat), drawn.city.position(lon, lat),
-                    views[i - 1] if i else None, views[i + 1] if i < last else None)
+        neighbours = views[i - 1] if i else None, views[i + 1] if i < last else None
+        if view.located is None:  # Chongqing as a whole: its outline, no dot
+            html = page(view, city_locator, None, None, *neighbours)
+        else:
+            lon, lat, drawn = view.located.lon, view.located.lat, locators[view.district.code]
+            html = page(view, drawn, drawn.canvas.position(lon, lat), drawn.city.position(lon, lat), *neighbours)
         written.append(_save(f"{folder}{view.place.id}.html", html))
     return [Path(p) for p in sorted(map(str, written))]  # sorting strings, not Paths: a second faster

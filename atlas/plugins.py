@@ -220,11 +220,12 @@ var {{ this.get_name() }} = (function() {
     }).join(""));
   }
   function place(id) {
-    const [names, kind, code, designations, figures] = data.places[id];
+    const [names, kind, code, designations, figures, role] = data.places[id];
     const box = add(null, "div", null, "atlas-popup");
     add(box, "h4", bilingual(names));
     add(box, "p", kind + " \u00b7 " + bilingual(data.districts[code][0]));
     const order = [];
+    if (role) cite(add(box, "p", role[0]), role[1], order);
     if (designations.length) {
       add(box, "b", "Designations 命名");
       const list = add(box, "ul");

@@ -15,9 +15,9 @@ from html import escape
 from pathlib import Path
 from typing import Any, Iterable
 
-from .layers import (Layer, colour_for, district_counts, largest_value, legend_entries, metric_field, plain_values,
-                     radius_for)
-from .model import Atlas, Metric
+from .layers import (Layer, city_outline, colour_for, district_counts, largest_value, legend_entries, metric_field,
+                     plain_values, radius_for)
+from .model import CITY, Atlas, Metric
 from .units import format_number
 
 POINT_DECIMALS = 5  # ~1 m: as exact as any site in the gazetteer, a sixth fewer bytes than 6
@@ -38,12 +38,15 @@ def _source_label(atlas: Atlas, source_id: str) -> str:
 
 def _figure_text(m: Metric) -> str:
     """The figure as the source states it, its qualifier and year, and the normalised value
-    where the unit changed: 'over 73%, 2023', '620,000 square meters (= 62 ha)'."""
+    where the unit changed: 'over 73%, 2023', '620,000 square meters (= 62 ha)'; a target or
+    plan leads with its tag: 'target 2026: 100%'."""
     text = m.stated
     if m.qualifier and m.qualifier.lower() not in text.lower():
         text = f"{m.qualifier} {text}"
     if m.in_base_unit:
         text += f" (= {m.in_base_unit})"
+    if m.status_tag:
+        return f"{m.status_tag}: {text}" + (f"; {m.note}" if m.note else "")
     return text + (f", {m.year}" if m.year else "") + (f"; {m.note}" if m.note else "")
 
 
@@ -56,7 +59,8 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     Compact on purpose (it is most of a large map's bytes): entries are lists, not objects,
     and whatever repeats is a list that entries cite by index: `sources` (labels),
     `programmes` ([en, zh]) and `labels` (figure names). A place is [[en, zh], kind, district
-    code, [[programme, level, batch, year, [source...]]...], [[label, text, [source...]]...]];
+    code, [[programme, level, batch, year, [source...]]...], [[label, text, [source...], status]...],
+    [role, [source...]] or null];
     a district is [[en, zh], [all, national, municipal, international] designations, [[en, zh,
     count]...] (the most designated places), how many more]. The strings stay raw: the page
     puts them into the DOM as text.
@@ -74,7 +78,8 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     places = {}
     for place_id in sorted(set(place_ids)):
         place = atlas.places[place_id]
-        places[place_id] = [[place.name_en, place.name_zh], place.kind, place.district, [], []]
+        role = [place.role, [cite(sources, place.evidence.source)]] if place.role and place.evidence else None
+        places[place_id] = [[place.name_en, place.name_zh], place.kind, place.district, [], [], role]
     # One pass over all designations and figures, in seed order, beats a look-up per place.
     for d in atlas.designations.values():
         entry = places.get(d.place)
@@ -84,7 +89,8 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     for m in atlas.metrics.values():
         entry = places.get(m.place)
         if entry is not None:
-            entry[4].append([cite(labels, m.key.replace("_", " ")), _figure_text(m), [cite(sources, m.evidence.source)]])
+            entry[4].append([cite(labels, m.key.replace("_", " ")), _figure_text(m), [cite(sources, m.evidence.source)],
+                             m.status])
     counts = district_counts(atlas)
     held: dict[str, list] = {}
     for place_id, count in Counter(d.place for d in atlas.designations.values()).items():
@@ -92,7 +98,7 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
         held.setdefault(place.district, []).append([place.name_en, place.name_zh, count])
     districts = {}
     for code in sorted(set(district_codes) | {entry[2] for entry in places.values()}):
-        district, count = atlas.districts[code], counts[code]
+        district, count = atlas.districts.get(code, CITY), counts.get(code, Counter())
         listed = sorted(held.get(code, []), key=lambda p: (-p[2], p[0], p[1] or ""))
         districts[code] = [[district.name_en, district.name_zh],
                            [count["designations"]] + [count[f"{level}_designations"]
@@ -263,6 +269,8 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
         groups.setdefault("Basemaps (online) · 在线底图", []).append(tile)
     drawn = sorted({code for layer in layers if layer.spec.geometry == "district"
                     for code in layer.frame.get("district_code", [])})
+    if CITY.code in drawn:  # Chongqing as a whole
+        web_shapes[CITY.code] = city_outline(web_districts)
     if drawn:  # before the layers, whose scripts read it
         shapes = DistrictShapes({code: encode_shape(web_shapes[code]) for code in drawn}, POLYGON_DECIMALS)
         shapes.add_to(fmap)

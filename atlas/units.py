@@ -137,12 +137,13 @@ class Stated:
 
 
 @lru_cache(maxsize=1 << 16)
-def parse_stated(text: str) -> Stated:
+def parse_stated(text: str, bare_unit: str | None = None) -> Stated:
     """Read '7,600 hectares', 'over 73%', 'nearly one million flowers and trees', ...
 
     The unit is the longest tail of the words after the number that pint understands, so
-    '269 prominent environmental issues' reads as 269 issue (a count). Cached: a large atlas
-    states the same figures again and again ('over 90%', '300 days').
+    '269 prominent environmental issues' reads as 269 issue (a count). A bare number ('steadily
+    above 350', where the unit is in the words before it) reads in `bare_unit` when given.
+    Cached: a large atlas states the same figures again and again ('over 90%', '300 days').
     """
     if _CJK.search(text):
         return _parse_chinese(text)
@@ -163,8 +164,8 @@ def parse_stated(text: str) -> Stated:
         except UnitError:
             continue
         return Stated(value, unit, qualifier)
-    if not words:  # "243" (the number of bird species), "1.2 million": counts
-        return Stated(value, " ".join(scale + ["count"]), qualifier)
+    if not words:  # "243" (the number of bird species), "1.2 million": counts, or the entry's unit
+        return Stated(value, " ".join(scale + [bare_unit or "count"]), qualifier)
     raise UnitError(f"no known unit in {text!r}")
 
 

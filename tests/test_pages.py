@@ -31,6 +31,7 @@ from atlas.boundaries import district_boundaries, simplified_boundaries
 from atlas.cli import cli
 from atlas.geocode import geocode_atlas
 from atlas.load import PLACE_KINDS, default_seeds_dir, load_atlas
+from atlas.model import CITY
 from atlas.pages import KIND_ZH, MAPS_DIR, PLACES_DIR, figure_label, timeline_chart, write_pages
 from atlas.units import format_number
 from benchmarks.synthetic import write_seeds
@@ -110,7 +111,7 @@ def test_every_place_has_a_page(book):
     for place in ATLAS.places.values():
         text = Page(book / "places" / f"{place.id}.html").all_text
         assert place.name_en in text and (place.name_zh or "") in text
-        assert ATLAS.districts[place.district].name_en in text
+        assert ATLAS.district_of(place).name_en in text
 
 
 def test_every_link_resolves_to_a_file_in_the_output(book):
@@ -127,7 +128,12 @@ def test_every_link_resolves_to_a_file_in_the_output(book):
 
 
 def districts_with_places(atlas) -> set[str]:
-    return {p.district for p in atlas.places.values()}
+    return {p.district for p in located_places(atlas)}
+
+
+def located_places(atlas) -> list:
+    """The places with a point: all but Chongqing as a whole."""
+    return [p for p in atlas.places.values() if not p.city_wide]
 
 
 SPOT = re.compile(r'<div class="map( inset)?"><img src="([^"]+)" width="(\d+)" height="(\d+)" alt="[^"]*">'
@@ -156,8 +162,9 @@ def test_place_pages_share_their_districts_maps(book):
     """A locator map and a city inset per district with places, and none for the others; a place
     page draws no geometry of its own, only its dots."""
     maps = {p.name for p in (book / PLACES_DIR / MAPS_DIR).iterdir()}
-    assert maps == {f"{code}{suffix}.svg" for code in districts_with_places(ATLAS) for suffix in ("", "-city")}
-    for place in ATLAS.places.values():
+    assert maps == {f"{code}{suffix}.svg" for code in districts_with_places(ATLAS) for suffix in ("", "-city")} \
+        | {f"{CITY.code}.svg"}
+    for place in located_places(ATLAS):
         page = book / PLACES_DIR / f"{place.id}.html"
         assert "<path" not in page.read_text(encoding="utf-8")
         found = spots_on(page)
@@ -180,6 +187,29 @@ def test_locator_map_shows_the_district_among_neighbours_with_scale_and_north(bo
         assert len(city["city"]) == len(city["home"]) == 1 and city["city"][0].contains(city["home"][0].buffer(-0.5))
 
 
+def test_chongqing_as_a_whole_has_a_page_of_the_whole_city_without_a_dot(book):
+    html = (book / PLACES_DIR / "chongqing.html").read_text(encoding="utf-8")
+    assert f'src="{MAPS_DIR}/{CITY.code}.svg"' in html and 'class="spot"' not in html
+    shapes = svg_shapes(book / PLACES_DIR / MAPS_DIR / f"{CITY.code}.svg")
+    assert len(shapes["home"]) == 1 and "neighbour" not in shapes
+    text = Page(book / PLACES_DIR / "chongqing.html").all_text
+    assert "3.754 million households" in text and "Chongqing as a whole" in text
+    index = Page(book / "index.html")
+    assert "places/chongqing.html" in index.links and "atlas.html#place=chongqing" not in index.links
+
+
+def test_figures_show_their_status_on_pages_and_in_the_index(book):
+    """A target reads as a target: its own column on the place's page, a tag in the index."""
+    page = (book / PLACES_DIR / "beibei.html").read_text(encoding="utf-8")
+    row = re.search(r'<tr id="figure-beibei-strategic-emerging-industries-doubling">(.*?)</tr>', page, re.S)[1]
+    assert 'class="status-target">target' in row and "2026" in row
+    row = re.search(r'<tr id="figure-bishan-national-day-tourists">(.*?)</tr>', (
+        book / PLACES_DIR / "bishan.html").read_text(encoding="utf-8"), re.S)[1]
+    assert 'class="status-achieved">achieved' in row
+    wulong = re.search(r'<tr id="place-wulong".*?</tr>', (book / "index.html").read_text(encoding="utf-8"), re.S)[0]
+    assert '<span class="status-target">target</span> <strong>steadily above 350</strong>' in wulong
+
+
 def test_place_dot_lies_where_the_place_is_on_both_maps(book):
     """The dot's percentages, read off the page, put it inside the district's shape as the
     district's map file draws it, and where the place lies across the district's extent, east to
@@ -187,7 +217,7 @@ def test_place_dot_lies_where_the_place_is_on_both_maps(book):
     located = geocode_atlas(ATLAS, default_seeds_dir(), None).by_place()
     frame = district_boundaries(ATLAS.districts)
     extent = dict(zip(frame["code"], frame.geometry.bounds.values.tolist()))
-    for place in ATLAS.places.values():
+    for place in located_places(ATLAS):
         west, south, east, north = extent[place.district]
         across = ((located[place.id].lon - west) / (east - west), (north - located[place.id].lat) / (north - south))
         for which, (svg, width, height, x, y) in spots_on(book / PLACES_DIR / f"{place.id}.html").items():
@@ -218,7 +248,7 @@ def test_index_lists_every_place_with_its_page_and_map_link(book):
     page = Page(book / "index.html")
     assert {i.removeprefix("place-") for i in page.ids if i.startswith("place-")} == set(ATLAS.places)
     assert {link for link in page.links if link.startswith("atlas.html#")} == \
-        {f"atlas.html#place={p}" for p in ATLAS.places}
+        {f"atlas.html#place={p.id}" for p in located_places(ATLAS)}
     assert {f"places/{p}.html" for p in ATLAS.places} <= set(page.links)
     text = page.all_text
     for d in ATLAS.designations.values():
@@ -313,7 +343,7 @@ def test_book_is_byte_identical_in_another_process(book, tmp_path):
                    env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True)
     first, second = files_of(book), files_of(again)
     names = [name for name in first if name.startswith(BOOK)]
-    assert len(names) == len(ATLAS.places) + 2 * len(districts_with_places(ATLAS)) + len(BOOK) - 1
+    assert len(names) == len(ATLAS.places) + 2 * len(districts_with_places(ATLAS)) + 1 + len(BOOK) - 1
     assert [name for name in names if first[name] != second[name]] == []
 
 
@@ -379,10 +409,13 @@ def test_plate_without_a_cjk_font_is_english_only(monkeypatch, caplog):
 
 
 def test_key_shrinks_to_fit_when_places_outgrow_the_panel(tmp_path, caplog):
-    """Ten more designated places (whole districts, which need no gazetteer entry) than today."""
+    """Designated places (more whole districts, which need no gazetteer entry) up to as many as
+    the key holds at its smallest size."""
     seeds = copy_seeds(tmp_path / "seeds")
     taken = {p.district for p in ATLAS.places.values() if p.kind in ("district", "county")}
-    extra = [d for code, d in sorted(ATLAS.districts.items()) if code not in taken][:10]
+    today = len(overview.numbered_places(ATLAS))
+    extra = [d for code, d in sorted(ATLAS.districts.items()) if code not in taken][:overview.KEY_MAX - today]
+    assert len(extra) >= 5
 
     def add_places(entries):
         entries += [{"id": f"extra-{d.code}", "name_en": f"{d.name_en} (again)", "name_zh": d.name_zh,
@@ -401,7 +434,7 @@ def test_key_shrinks_to_fit_when_places_outgrow_the_panel(tmp_path, caplog):
     with matplotlib.rc_context(overview._rc(families)):
         fig = overview.draw_overview(atlas, located, simplified_boundaries(atlas.districts), text)
         key = max(fig.texts, key=lambda t: t.get_text().count("\n"))
-        assert key.get_text().count("\n") + 1 == sum(1 for p in atlas.places if atlas.designations_of(p)) == 35
+        assert key.get_text().count("\n") + 1 == len(overview.numbered_places(atlas)) == overview.KEY_MAX
         assert overview.KEY_PT[1] <= key.get_fontsize() < overview.KEY_PT[0]
         box = key.get_window_extent(fig.canvas.get_renderer())
     assert 0 < box.y0 and box.x1 < overview.SIZE_PX[0]

@@ -54,10 +54,14 @@ def expected_ids(layer_id: str) -> set[str]:
     where = spec.where
     if spec.draw == "districts":
         return set(ATLAS.districts)
+    def drawn(place) -> bool:  # Chongqing as a whole is an outline, never a point
+        return place.kind in where.get("kind", [place.kind]) and (spec.geometry == "district" or not place.city_wide)
+
     if spec.draw == "places":
-        return set(ATLAS.places)
-    if spec.draw == "metric":
-        return {m.id for m in ATLAS.metrics.values() if m.key in where["key"]}
+        return {p.id for p in ATLAS.places.values() if drawn(p)}
+    if spec.draw == "metric":  # achieved figures: a target is not a value to draw
+        return {m.id for m in ATLAS.metrics.values() if m.key in where["key"] and m.achieved
+                and drawn(ATLAS.places[m.place])}
     ids = set()
     for d in ATLAS.designations.values():
         kind = ATLAS.places[d.place].kind
@@ -152,6 +156,42 @@ def test_geopackage_holds_every_layer_typed(out):
 def test_layer_styles_hold_each_layers_qml(out):
     """QGIS reads a layer's default style from the `layer_styles` table (QML in `styleQML`);
     tests/test_qgis.py opens them in QGIS."""
+def test_figure_status_in_every_table_and_in_the_popup_data(out):
+    """A target or plan says so in metrics.csv and the GeoPackage's metrics table, stays out of
+    the per-place figure columns, and leads its popup text with a tag."""
+    with (out / "metrics.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert {row["status"] for row in rows.values()} == {"achieved", "target", "plan"}
+    doubling = rows["beibei-strategic-emerging-industries-doubling"]
+    assert (doubling["status"], doubling["year"], doubling["key"]) == (
+        "target", "2026", "strategic_emerging_industries_output_multiple")
+    assert rows["wulong-gep"]["status"] == "achieved"
+    table = pyogrio.read_dataframe(out / "atlas.gpkg", layer="metrics", read_geometry=False).set_index("id")
+    assert table.loc["beibei-zero-sewage-villages-target", "status"] == "plan"
+    assert (table["status"] == "target").sum() == sum(m.status == "target" for m in ATLAS.metrics.values())
+    with (out / "places.csv").open(encoding="utf-8-sig", newline="") as handle:
+        places = {row["id"]: row for row in csv.DictReader(handle)}
+    assert "zero_sewage_villages_count" not in places["beibei"]  # a plan, not a value Beibei has
+    assert places["wulong"]["good_air_days"] == ""  # its 350 days are a target
+    assert places["kaizhou"]["good_air_days"] == "335"
+    city = places["chongqing"]
+    assert (city["kind"], city["lon"], city["district_code"], city["waste_sorting_households_count"]) == (
+        "municipality", "", "500000", "3754000")
+    html = (out / "atlas.html").read_text(encoding="utf-8")
+    assert '"target 2026: a doubling; Output value' in html and '"target"]' in html and '"plan"]' in html
+
+
+def test_chongqing_as_a_whole_is_an_outline_not_a_point(out):
+    frame = pyogrio.read_dataframe(out / "geojson" / "chongqing.geojson")
+    assert frame["id"].tolist() == ["chongqing"] and frame.geometry.iloc[0].geom_type == "MultiPolygon"
+    districts = pyogrio.read_dataframe(out / "geojson" / "districts.geojson")
+    assert frame.geometry.iloc[0].area == pytest.approx(shapely.union_all(districts.geometry.values).area, rel=1e-3)
+    for layer in ("places", "other-designations", "good-air-days"):
+        assert "chongqing" not in set(pyogrio.read_dataframe(out / "geojson" / f"{layer}.geojson")["place_id"])
+
+
+def test_geopackage_layers_open_styled_in_qgis(out):
+    """QGIS reads a layer's default style from the `layer_styles` table (QML in `styleQML`)."""
     styles = pyogrio.read_dataframe(out / "atlas.gpkg", layer="layer_styles", read_geometry=False)
     by_layer = styles.set_index("f_table_name")
     assert set(by_layer.index) == set(SPECS)
@@ -530,6 +570,34 @@ def test_place_in_url_hash_opens_its_popup(out, browser):
     assert_offline_and_clean(browser)
 
 
+def test_a_place_known_for_its_role_shows_it_in_its_popup(out, browser):
+    """Fairy Mountain has no designation or figure of its own: its popup says what the article
+    says of it, with the source."""
+    open_map(browser, out / "atlas.html", "#place=fairy-mountain")
+    time.sleep(0.5)
+    popup = browser.execute_script(POPUP_JS)
+    assert popup and "Fairy Mountain" in popup and "forestry reform pilot" in popup
+    assert "Chongqing Daily" in popup
+    assert_offline_and_clean(browser)
+
+
+def test_chongqing_as_a_whole_opens_from_its_outline(out, browser):
+    """The city's layer is off at first; switched on, a click inside the city opens the popup of
+    its city-wide figures."""
+    map_element = open_map(browser, out / "atlas.html")
+    toggle_layers(browser, map_element, ["Chongqing as a whole"])
+    browser.execute_script("""
+        const map = Object.values(window).find(v => v && v._container && v.setView && v.getCenter);
+        const p = map.latLngToContainerPoint([31.6, 108.9]);
+        document.elementFromPoint(p.x, p.y).dispatchEvent(
+            new MouseEvent('click', {bubbles: true, clientX: p.x, clientY: p.y}));""")
+    time.sleep(0.5)
+    popup = browser.execute_script(POPUP_JS)
+    assert popup and "Chongqing Municipality" in popup and "3.754 million households" in popup
+    assert "municipality" in popup
+    assert_offline_and_clean(browser)
+
+
 def select_filter(browser, key: str, value: str) -> None:
     select = browser.find_element(By.CSS_SELECTOR, f".atlas-filter select[name={key}]")
     select.find_element(By.CSS_SELECTOR, f"option[value='{value}']").click()
@@ -598,7 +666,8 @@ def test_clicking_a_stack_of_places_lists_them(out, browser):
     ActionChains(browser).move_to_element(map_element).click().perform()  # the cluster at the centre
     time.sleep(0.3)
     popup = browser.execute_script(POPUP_JS)
-    assert popup and popup.startswith("2 places · 2 个地点")
+    stacked = sum(p.district == "500154" for p in ATLAS.places.values())  # all at Kaizhou's point
+    assert stacked >= 2 and popup and popup.startswith(f"{stacked} places · {stacked} 个地点")
     assert "Hanfeng Lake" in popup and "Kaizhou District" in popup
     browser.find_element(By.PARTIAL_LINK_TEXT, "Hanfeng Lake").click()
     time.sleep(0.3)

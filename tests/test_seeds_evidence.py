@@ -34,11 +34,51 @@ def test_metric_stated_and_evidence_occur_in_source(metric):
 
 @pytest.mark.parametrize("metric", ATLAS.metrics.values(), ids=lambda m: m.id)
 def test_metric_value_and_unit_parse_from_stated(metric):
-    stated = parse_stated(metric.stated)
+    stated = parse_stated(metric.stated, metric.unit)
     as_stated = normalise(stated.value, stated.unit)
     assert as_stated.unit == metric.base_unit
     assert as_stated.value == pytest.approx(metric.base_value, rel=1e-12)
     assert stated.qualifier == metric.qualifier
+
+
+@pytest.mark.parametrize("place", [p for p in ATLAS.places.values() if p.evidence], ids=lambda p: p.id)
+def test_place_role_evidence_occurs_in_source(place):
+    """A place's role (a protection status, project or plan) is quoted from its source too."""
+    excerpt = normalise_space(place.evidence.excerpt)
+    assert excerpt in text_of(place.evidence.source), f"not in {place.evidence.source}: {excerpt!r}"
+
+
+def test_every_place_has_a_role_its_sources_state():
+    with_facts = {d.place for d in ATLAS.designations.values()} | {m.place for m in ATLAS.metrics.values()}
+    assert [p.id for p in ATLAS.places.values() if p.id not in with_facts and not p.evidence] == []
+
+
+def test_targets_and_plans_are_marked_by_status_not_by_key():
+    metrics = ATLAS.metrics
+    assert not [m.id for m in metrics.values() if m.key.endswith(("_target", "_plan"))]
+    assert not [m.id for m in metrics.values() if m.note and m.note.lower().startswith(("target", "planned"))]
+    doubling = metrics["beibei-strategic-emerging-industries-doubling"]
+    assert (doubling.status, doubling.year, doubling.base_value) == ("target", 2026, 2)
+    assert metrics["wulong-good-air-days-target"].status == "target"
+    assert metrics["beibei-zero-sewage-villages-target"].status == "plan"
+    assert metrics["wulong-gep"].status == "achieved"  # the default
+
+
+def test_city_wide_figures_attach_to_chongqing_as_a_whole():
+    city = ATLAS.places["chongqing"]
+    assert city.kind == "municipality" and city.city_wide
+    keys = {m.key for m in ATLAS.metrics_of("chongqing")}
+    assert {"municipal_demo_towns", "waste_sorting_households", "domestic_waste_treatment_facilities",
+            "national_eco_civ_demo_zones", "intermodal_transport_volume"} <= keys
+    assert len(keys) >= 15
+
+
+def test_external_sources_have_a_url_or_say_why_not():
+    for source in ATLAS.sources.values():
+        if source.url:
+            assert source.url.startswith(("https://", "http://")), source.id
+        elif source.kind == "external":
+            assert source.note, source.id
 
 
 @pytest.mark.parametrize("designation", ATLAS.designations.values(), ids=lambda d: d.id)
