@@ -108,7 +108,7 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
             beside.start("geojson", lambda: write_geojsons(layers, stage), yielding=True)
             beside.start("geopackage", lambda: [write_geopackage(layers, atlas, stage / "atlas.gpkg")],
                          yielding=True)
-            write_map(layers, atlas, web, stage / "atlas.html", tiles)
+            write_map(layers, atlas, web, stage / "atlas.html", tiles, book=book)
             stages.done("map")
             files, seconds = beside.finish()
             stages.done("wait")
