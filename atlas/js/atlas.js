@@ -4,7 +4,6 @@
  * designation filter. Every text from the data enters the DOM through `textContent`.
  * Python (atlas/plugins.py) only hands each function its JSON.
  */
-/* global L, AtlasCore */
 var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
   "use strict";
 
@@ -175,7 +174,9 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       const size = map.getSize();
       const limits = core.popupLimits(size.x, size.y);
       state.place = place;
-      L.popup(Object.assign({autoPanPadding: L.point(10, 10), className: "atlas-popup-frame"}, limits))
+      // clear of the column of buttons on the right, and of the attribution below
+      L.popup(Object.assign({autoPanPaddingTopLeft: L.point(10, 10), autoPanPaddingBottomRight: L.point(56, 30),
+        className: "atlas-popup-frame"}, limits))
         .setLatLng(latlng).setContent(content).openOn(map);
       if (outline) map.removeLayer(outline);
       outline = null;
@@ -397,8 +398,10 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     // The legend: only layers on the map, only values present.
     let legendBody = null;
     function presentValues(entry) {
-      if (entry.bins) return new Set(Object.keys(data.districts).map(code =>
-        core.binIndex((counts[code] || {all: 0}).all, entry.bins)));
+      if (entry.bins) {
+        return new Set(Object.keys(data.districts).map(code => core.binIndex((counts[code] || {all: 0}).all,
+          entry.bins)));
+      }
       if (!(entry.layer instanceof L.AtlasPoints) || !entry.layer.columns.c) return null;
       const keepIt = entry.layer._keep;
       return new Set(entry.layer.features().filter(f => !keepIt || keepIt(f.properties)).map(f => f.properties.c));
@@ -411,7 +414,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       for (const entry of entries) {
         if (!map.hasLayer(entry.group)) continue;
         const present = presentValues(entry);
-        const items = entry.legend.items.filter(item => item[3] === null || !present || present.has(item[3]));
+        const items = present ? core.presentItems(entry.legend.items, present) : entry.legend.items;
         if (!items.length) continue;
         const title = core.label(entry.legend.title, state.lang);
         if (items.length === 1 && core.label(items[0][0], state.lang) === title) {
@@ -685,7 +688,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     refreshAll();
     if (languageSelect) languageSelect.value = state.lang;
     document.documentElement.lang = state.lang === "zh" ? "zh-Hans" : "en";
-    updateAddress();
+    document.title = t("title");
     settle();
     backOrder();
     window.addEventListener("load", fromHash);  // after the page's own fit to Chongqing

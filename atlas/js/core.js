@@ -86,7 +86,7 @@
       let value;
       try {
         value = decodeURIComponent(part.slice(at + 1));
-      } catch (error) {
+      } catch {
         continue;  // a malformed escape names nothing
       }
       if (key === "place" && value) found.place = value;
@@ -105,7 +105,7 @@
 
   /** A popup's largest size in a map of `width` x `height` px: inside it, with room for its tip and close button. */
   function popupLimits(width, height) {
-    return {maxWidth: Math.max(160, Math.min(380, width - 60)),
+    return {maxWidth: Math.max(160, Math.min(380, width - 90)),
       maxHeight: Math.max(120, Math.min(480, Math.round(height * 0.6) - 40))};
   }
 
@@ -129,9 +129,9 @@
     return [...groups.entries()];
   }
 
-  /** The legend items whose value is present: items are [value, ...], present a Set of values. */
+  /** The legend items whose value is present: items are [label, colour, shape, value] (value null: always). */
   function presentItems(items, present) {
-    return items.filter(item => item[0] === null || present.has(item[0]));
+    return items.filter(item => item[3] === null || item[3] === undefined || present.has(item[3]));
   }
 
   /** How many of `total` match, in words of the language: "12 of 45". */

@@ -8,7 +8,6 @@
  * Features at one point become one marker that lists them (`marker.features`). `setTaken(key ->
  * bool)` leaves out points another layer draws, `setFilter(properties -> bool)` features.
  */
-/* global L, Supercluster, AtlasCore */
 (function () {
   "use strict";
 
