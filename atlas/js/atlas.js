@@ -57,6 +57,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     const shapes = layers[config.shapes] || {geometry: () => null, labels: {}};
     const T = config.texts;  // [en, zh] pairs of the page's own words
     const t = key => core.label(T[key], state.lang);
+    const tn = (key, n) => core.label(T[key].map(text => text.replace("{n}", n)), state.lang);
     const narrow = window.matchMedia ? window.matchMedia(NARROW).matches : false;
     const programmes = data.programmes;
     const byName = name => layers[name];
@@ -147,7 +148,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       add(box, "h4", core.label(names, state.lang));
       const levels = ["national", "municipal", "international"].filter(level => count[level])
         .map(level => count[level] + " " + core.label(T[level], state.lang));
-      add(box, "p", count.all + " " + t("designations") + (levels.length ? " (" + levels.join(", ") + ")" : ""));
+      add(box, "p", tn("designations", count.all) + (levels.length ? " (" + levels.join(", ") + ")" : ""));
       if (places.length && core.isEmpty(state.filter)) {
         const list = add(box, "ul");
         for (const [en, zh, n] of places) add(list, "li", core.label([en, zh], state.lang) + ": " + n);
@@ -158,7 +159,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     function stackPopup(latlng, features) {
       const ids = [...new Set(features.map(f => f.properties.p))];
       const box = add(null, "div", null, "atlas-popup");
-      add(box, "h4", ids.length + " " + t("places"));
+      add(box, "h4", tn("places", ids.length));
       if (ids.every(id => data.places[id][5])) add(box, "p", t("approximateMany"), "atlas-approximate");
       const list = add(box, "ul", null, "atlas-stack");
       for (const id of ids.slice(0, config.listed)) {
@@ -195,7 +196,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     function fieldText(field, props, value) {
       if (field === "designations") {
         const n = (counts[props.p] || {all: 0}).all;
-        return n + " " + t("designations");
+        return tn("designations", n);
       }
       if (value === null || value === undefined || value === "\u2013") return null;
       if (field === "batch") return state.lang === "zh" ? "第" + value + "批" : "batch " + value;
@@ -208,7 +209,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       const ids = [...new Set(features.map(f => f.properties.p))];
       if (ids.length > 1) {
         const names = ids.slice(0, 3).map(id => core.label(data.places[id][0], state.lang));
-        return add(null, "span", core.join([ids.length + " " + t("places") + ": " + names.join(", ")
+        return add(null, "span", core.join([tn("places", ids.length) + ": " + names.join(", ")
           + (ids.length > 3 ? ", \u2026" : "")]));
       }
       const names = (kind === "district" ? data.districts : data.places)[props.p][0];
@@ -253,19 +254,32 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     // --- points: each point drawn once, designations above places, clusters beneath ---
     const points = entries.filter(e => e.layer instanceof L.AtlasPoints);
     const districtLayers = entries.filter(e => !(e.layer instanceof L.AtlasPoints));
-    function settle() {  // which layer draws a shared point: the one above
-      const above = new Set();
-      const order = [...points.filter(e => !e.cluster).reverse(), ...points.filter(e => e.cluster)];
+    function settle() {  // which layer draws a shared point: the one above, listing the places beneath
+      const order = [...points.filter(e => !e.cluster).reverse(), ...points.filter(e => e.cluster)]
+        .filter(e => !e.proportional);  // a size symbol is never left out, nor leaves others out
+      const owner = new Map();  // point key -> the entry that draws it
+      const extras = new Map();  // entry -> point key -> features of the layers beneath
       for (const entry of order) {
-        if (entry.proportional) continue;  // a size symbol is never left out, nor leaves others out
-        const taken = new Set(above);
-        entry.layer._taken = taken.size ? key => taken.has(key) : null;
-        entry.layer._index = null;
-        entry.layer._stale = true;
-        if (entry.layer._map) {
-          entry.layer._draw();
-          for (const key of entry.layer.drawnKeys()) above.add(key);
+        if (!entry.layer._map) continue;
+        const mine = [];
+        for (const [key, features] of entry.layer.keptGroups()) {
+          const top = owner.get(key);
+          if (top === undefined) {
+            mine.push(key);
+            continue;
+          }
+          if (!extras.has(top)) extras.set(top, new Map());
+          const shared = extras.get(top);
+          shared.set(key, (shared.get(key) || []).concat(features));
         }
+        for (const key of mine) owner.set(key, entry);
+      }
+      for (const entry of order) {
+        const taken = key => {
+          const top = owner.get(key);
+          return top !== undefined && top !== entry;
+        };
+        entry.layer.setTaken(entry.layer._map ? taken : null, extras.get(entry));
       }
     }
     function backOrder() {  // clusters and crowded places beneath the designations, districts beneath all
@@ -276,12 +290,15 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
         entry.layer.eachLayer(l => l._renderer && l.bringToBack());
         entry.layer._clusters.eachLayer(l => l._renderer && l.bringToBack());
       }
+      for (const entry of points) {  // size symbols beneath the markers they would hide
+        if (entry.proportional && entry.layer._map) entry.layer.eachLayer(l => l._renderer && l.bringToBack());
+      }
       for (const entry of districtLayers.slice().reverse()) {
         if (entry.layer._map) entry.layer.eachLayer(l => l._renderer && l.bringToBack());
       }
     }
     for (const entry of points) {
-      if (entry.cluster) entry.layer.on("drawn", backOrder);
+      if (entry.cluster || entry.proportional) entry.layer.on("drawn", backOrder);
     }
     map.on("overlayadd overlayremove", settle);
 
@@ -298,7 +315,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
           const test = props => keep({programme: String(props.g), batch: props.b, year: props.y});
           if (entry.layer instanceof L.AtlasPoints) entry.layer._keep = core.isEmpty(state.filter) ? null : test;
           else filterPolygons(entry, test);
-        } else if (entry.draw === "places" || entry.draw === "metric") {
+        } else if (entry.draw === "places") {  // a place shows while one of its designations matches
           const test = props => matchingPlaces.has(props.p);
           if (entry.layer instanceof L.AtlasPoints) entry.layer._keep = matchingPlaces ? test : null;
         }
@@ -344,12 +361,21 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
         return box;
       };
       function setOpen(open) {
-        if (open && narrow) panels.forEach(p => p !== handle && p.setOpen(false));
         box.classList.toggle("atlas-open", open);
         button.textContent = open ? "\u00d7" : button.dataset.symbol;
         button.setAttribute("aria-expanded", String(open));
+        if (!open) return;
+        const mine = box.getBoundingClientRect();
+        for (const other of panels) {  // one panel at a time on a phone; elsewhere, none over another
+          if (other === handle || !other.isOpen()) continue;
+          const theirs = other.box().getBoundingClientRect();
+          const overlap = !(theirs.right <= mine.left || theirs.left >= mine.right || theirs.bottom <= mine.top
+            || theirs.top >= mine.bottom);
+          if (narrow || overlap) other.setOpen(false);
+        }
       }
-      const handle = {control, setOpen, key, label: () => {
+      const handle = {control, setOpen, key, isOpen: () => box.classList.contains("atlas-open"), box: () => box,
+        label: () => {
         button.title = t(key);
         button.setAttribute("aria-label", t(key));
       }};
@@ -445,8 +471,9 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     function refreshCount() {
       if (!countLine) return;
       const matching = designations.filter(keep);
-      countLine.textContent = core.countText(matching.length, designations.length, state.lang) + " "
-        + t("designations") + " \u00b7 " + new Set(matching.map(d => d.place)).size + " " + t("places");
+      const lang = state.lang === "both" ? "en" : state.lang;
+      countLine.textContent = core.label(T.matching, lang).replace("{n}", core.countText(matching.length,
+        designations.length, lang)).replace("{p}", new Set(matching.map(d => d.place)).size);
     }
     function refreshFilter() {
       if (!filterBody) return;
@@ -637,8 +664,9 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
           const columns = layer.columns;
           records = {};
           columns.p.forEach((p, i) => {
-            const names = data.places[p][0];
-            const text = core.join([core.label(names, state.lang), ...(columns.a ? columns.a[i] : [])], " / ");
+            const names = data.places[p][0];  // every name, so any finds it; the page's language first
+            const ordered = state.lang === "zh" ? [names[1], names[0]] : names;
+            const text = core.join([...ordered, ...(columns.a ? columns.a[i] : [])], " / ");
             records[text] = Object.assign(layer.latlng(i), {p});
           });
         }
@@ -680,7 +708,13 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     languages.addTo(map);
     refreshAttribution();  // first: the bottom corner stacks upwards
     panel("bottomright", "legend", "\u25a6", true, body => { legendBody = body; refreshLegend(); });
-    map.on("overlayadd overlayremove", () => { refreshLegend(); refreshLayers(); });
+    map.on("overlayadd overlayremove", () => {
+      refreshLegend();
+      if (!layerBody) return;
+      for (const box of layerBody.querySelectorAll("input[data-layer]")) {
+        box.checked = map.hasLayer(entries.find(e => e.id === box.dataset.layer).group);
+      }
+    });
 
     window.addEventListener("hashchange", fromHash);
     const started = core.parseHash(window.location.hash);
@@ -692,8 +726,8 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     settle();
     backOrder();
     window.addEventListener("load", fromHash);  // after the page's own fit to Chongqing
-    return {open, state, onChange: listener => listeners.push(listener), label: pair => core.label(pair, state.lang),
-      filter: applyFilter, names: id => data.places[id][0], setLanguage};
+    return {open, state, entries: entries.map(e => ({id: e.id, layer: e.layer, group: e.group})), setLanguage,
+      filter: applyFilter};
   }
 
   return {districtShapes, districtLayer, setup};

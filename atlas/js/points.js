@@ -17,6 +17,7 @@
       this.columns = columns;
       this._keep = null;  // properties -> shown?, or null for every feature
       this._taken = null;  // point key -> drawn by another layer?
+      this._extra = null;  // point key -> features of other layers drawn by this one's marker there
       this._markers = new Map();  // point key -> its circle marker, made when first drawn
       this._clusters = L.layerGroup();  // kept apart: popups and tooltips are for places only
       this._labels = L.layerGroup();
@@ -44,11 +45,17 @@
       const i = this.columns.p.indexOf(p);
       return i < 0 ? null : this.latlng(i);
     },
-    /** The features now shown (filtered, not taken by another layer), grouped by point. */
+    /** The features the filter keeps, grouped by point. */
+    keptGroups: function () {
+      return AtlasCore.groupByPoint(this._keep ? this.features().filter(f => this._keep(f.properties)) : this.features());
+    },
+    /** The groups drawn: kept, not at a point another layer draws, with the places of the
+     * layers beneath that share their point (`setExtra`). */
     shownGroups: function () {
-      const kept = this.features().filter(f => (!this._keep || this._keep(f.properties))
-        && !(this._taken && this._taken(f.key)));
-      return AtlasCore.groupByPoint(kept);
+      const taken = this._taken, extra = this._extra;
+      const groups = this.keptGroups().filter(([key]) => !(taken && taken(key)));
+      return extra ? groups.map(([key, features]) => [key, extra.has(key) ? features.concat(extra.get(key)) : features])
+        : groups;
     },
     /** The point keys this layer draws (for the layers beneath it), whatever the view. */
     drawnKeys: function () {
@@ -58,8 +65,9 @@
       this._keep = keep;
       this._refresh();
     },
-    setTaken: function (taken) {
+    setTaken: function (taken, extra) {
       this._taken = taken;
+      this._extra = extra || null;
       this._refresh();
     },
     _refresh: function () {
