@@ -176,9 +176,18 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       const limits = core.popupLimits(size.x, size.y);
       state.place = place;
       // clear of the column of buttons on the right, and of the attribution below
-      L.popup(Object.assign({autoPanPaddingTopLeft: L.point(10, 10), autoPanPaddingBottomRight: L.point(56, 30),
-        className: "atlas-popup-frame"}, limits))
+      const popup = L.popup(Object.assign({autoPanPaddingTopLeft: L.point(10, 10),
+        autoPanPaddingBottomRight: L.point(56, 30), className: "atlas-popup-frame"}, limits))
         .setLatLng(latlng).setContent(content).openOn(map);
+      const inner = popup.getElement().querySelector(".leaflet-popup-content");
+      inner.style.maxHeight = limits.maxHeight + "px";  // however far its folded parts open
+      inner.style.overflowY = "auto";
+      for (const details of content.querySelectorAll("details")) {
+        details.addEventListener("toggle", () => {
+          popup.update();
+          if (popup._adjustPan) popup._adjustPan();
+        });
+      }
       if (outline) map.removeLayer(outline);
       outline = null;
       if (place && data.places[place][5]) {
@@ -362,7 +371,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       };
       function setOpen(open) {
         box.classList.toggle("atlas-open", open);
-        button.textContent = open ? "\u00d7" : button.dataset.symbol;
+        button.textContent = open ? "\u00d7" : button.dataset.symbol + (badge ? " " + badge : "");
         button.setAttribute("aria-expanded", String(open));
         if (!open) return;
         const mine = box.getBoundingClientRect();
@@ -374,7 +383,13 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
           if (narrow || overlap) other.setOpen(false);
         }
       }
+      let badge = "";
       const handle = {control, setOpen, key, isOpen: () => box.classList.contains("atlas-open"), box: () => box,
+        badge: text => {  // shown on the folded button: how many match
+          badge = text;
+          if (!box.classList.contains("atlas-open")) button.textContent = symbol + (badge ? " " + badge : "");
+          box.classList.toggle("atlas-badged", Boolean(badge));
+        },
         label: () => {
         button.title = t(key);
         button.setAttribute("aria-label", t(key));
@@ -467,11 +482,12 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     }
 
     // The filter.
-    let countLine = null, filterBody = null;
+    let countLine = null, filterBody = null, filterPanel = null;
     function refreshCount() {
       if (!countLine) return;
       const matching = designations.filter(keep);
       const lang = state.lang === "both" ? "en" : state.lang;
+      if (filterPanel) filterPanel.badge(core.isEmpty(state.filter) ? "" : String(matching.length));
       countLine.textContent = core.label(T.matching, lang).replace("{n}", core.countText(matching.length,
         designations.length, lang)).replace("{p}", new Set(matching.map(d => d.place)).size);
     }
@@ -691,7 +707,9 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     // Build the controls.
     if (config.search) search(layers[config.search]);
     panel("topright", "layers", "\u2630", false, body => { layerBody = body; refreshLayers(); });
-    if (designations.length) panel("topright", "filter", "\u25bd", true, body => { filterBody = body; refreshFilter(); });
+    if (designations.length) {  // folded: open, it would cover the east of the municipality
+      filterPanel = panel("topright", "filter", "\u25bd", false, body => { filterBody = body; refreshFilter(); });
+    }
     panel("topright", "links", "i", false, body => { linksBody = body; refreshLinks(); });
     const languages = L.control({position: "topright"});
     languages.onAdd = () => {
