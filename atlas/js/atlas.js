@@ -176,7 +176,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       const limits = core.popupLimits(size.x, size.y);
       state.place = place;
       // clear of the column of buttons on the right, and of the attribution below
-      const popup = L.popup(Object.assign({autoPanPaddingTopLeft: L.point(10, 10),
+      const popup = L.popup(Object.assign({autoPanPaddingTopLeft: L.point(10, narrow ? 112 : 10),
         autoPanPaddingBottomRight: L.point(56, 30), className: "atlas-popup-frame"}, limits))
         .setLatLng(latlng).setContent(content).openOn(map);
       const inner = popup.getElement().querySelector(".leaflet-popup-content");
@@ -717,7 +717,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       L.DomEvent.disableClickPropagation(box);
       languageSelect = add(box, "select");
       languageSelect.setAttribute("aria-label", "Language / 语言");
-      for (const [value, text] of [["both", "EN + 中文"], ["en", "English"], ["zh", "中文"]]) {
+      for (const [value, text] of [["both", "EN·中"], ["en", "EN"], ["zh", "中文"]]) {
         add(languageSelect, "option", text).value = value;
       }
       languageSelect.addEventListener("change", () => setLanguage(languageSelect.value));

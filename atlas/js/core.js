@@ -106,7 +106,7 @@
   /** A popup's largest size in a map of `width` x `height` px: inside it, with room for its tip and close button. */
   function popupLimits(width, height) {
     return {maxWidth: Math.max(160, Math.min(380, width - 90)),
-      maxHeight: Math.max(120, Math.min(480, Math.round(height * 0.6) - 40))};
+      maxHeight: Math.max(120, Math.min(480, Math.round(height * 0.75) - 170))};
   }
 
   /** The key of a point in integer units, for places that share one. */
