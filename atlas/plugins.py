@@ -147,7 +147,8 @@ class PointLayer(JSCSSMixin, LiteralMacroElement):
 
     `columns`: one list per property, as `render.web_columns` gives them (with `lon` / `lat`
     in units of 10^-decimals degrees); the colours `c` go in as a palette and indexes into it.
-    `style`: Leaflet path options; `cluster`: supercluster clusters the layer where it crowds.
+    `style`: Leaflet path options; `cluster`: supercluster clusters the layer where it crowds;
+    `deferred`: drawn first when `AtlasUI` has settled which layer draws a shared point (not twice).
     """
 
     _template = Template("""{% macro script(this, kwargs) %}
@@ -156,14 +157,14 @@ var {{ this.get_name() }} = new L.AtlasPoints({{ this.columns }}, {{ this.option
 
     CLUSTER_RADIUS = 80  # pixels, as markercluster's default
 
-    def __init__(self, columns: dict[str, list], decimals: int, style: dict, cluster: bool):
+    def __init__(self, columns: dict[str, list], decimals: int, style: dict, cluster: bool, deferred: bool = False):
         super().__init__()
         self._name = "PointLayer"
         columns = dict(columns)
         colours = columns.pop("c", [])
         palette = list(dict.fromkeys(colours))
         options = {"style": dict(style), "cluster": {"radius": self.CLUSTER_RADIUS} if cluster else None,
-                   "scale": 10 ** decimals}
+                   "scale": 10 ** decimals, "deferred": deferred}
         if len(palette) == 1:
             options["style"]["fillColor"] = palette[0]
         elif palette:

@@ -58,7 +58,8 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     and whatever repeats is a list that entries cite by index: `sources` (labels),
     `programmes` ([en, zh], in `programmes` order) and `labels` (figure names). A place is
     [[en, zh], kind, district code, [[programme, level, batch, year, [source...]]...],
-    [[label, text, [source...], status]...], 1 if located only to its district else 0];
+    [[label, text, [source...], status if not 'achieved' (else left out)]...], and 1 when the place is
+    located only to its district (else left out)];
     a district is [[en, zh], [all, national, municipal, international] designations, [[en, zh,
     count]...] (the most designated places), how many more]. The strings stay raw: the page
     puts them into the DOM as text.
@@ -76,8 +77,9 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     places = {}
     for place_id in sorted(set(place_ids)):
         place = atlas.places[place_id]
-        places[place_id] = [[place.name_en, place.name_zh], place.kind, place.district, [], [],
-                            int(place_id in approximate)]
+        places[place_id] = [[place.name_en, place.name_zh], place.kind, place.district, [], []]
+        if place_id in approximate:
+            places[place_id].append(1)
     # One pass over all designations and figures, in seed order, beats a look-up per place.
     for d in atlas.designations.values():
         entry = places.get(d.place)
@@ -87,8 +89,11 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     for m in atlas.metrics.values():
         entry = places.get(m.place)
         if entry is not None:
-            entry[4].append([cite(labels, m.key.replace("_", " ")), _figure_text(m), [cite(sources, m.evidence.source)],
-                             getattr(m, "status", None)])
+            figure = [cite(labels, m.key.replace("_", " ")), _figure_text(m), [cite(sources, m.evidence.source)]]
+            status = getattr(m, "status", None)
+            if status and status != "achieved":
+                figure.append(status)
+            entry[4].append(figure)
     counts = district_counts(atlas)
     held: dict[str, list] = {}
     for place_id, count in Counter(d.place for d in atlas.designations.values()).items():
@@ -369,13 +374,16 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
         group = folium.FeatureGroup(name=spec.id, show=spec.visible)
         group.add_to(fmap)
         columns = web_columns(layer, atlas, programmes, approximate)
+        programme = None
+        if len(set(columns.get("g", []))) == 1:  # one programme: said once for the layer, not per feature
+            programme = columns.pop("g")[0]
         if spec.geometry == "district":
             features = [{"type": "Feature", "properties": dict(zip(columns, row))} for row in zip(*columns.values())]
             (district_ids if spec.draw == "districts" else place_ids).update(columns["p"])
             drawn_layer = DistrictLayer(features, shapes.get_name(), _path_style(spec))
         else:
             style = {**_path_style(spec), "radius": spec.style.get("radius", 6)}
-            drawn_layer = PointLayer(columns, POINT_DECIMALS, style, cluster=spec.cluster)
+            drawn_layer = PointLayer(columns, POINT_DECIMALS, style, cluster=spec.cluster, deferred=True)
             place_ids.update(columns["p"])
         drawn_layer.add_to(group)
         _stable_ids(fmap.get_root(), ids)
@@ -393,7 +401,7 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
             "cluster": bool(spec.cluster and spec.geometry == "point"), "proportional": "r" in columns,
             "title": [spec.title["en"], spec.title["zh"]], "groupTitle": [spec.group["en"], spec.group["zh"]],
             "legend": {"title": [spec.legend["en"], spec.legend["zh"]], "items": _legend_items(layer)},
-            "bins": bins, "colours": list(spec.style["colors"]) if bins else None,
+            "bins": bins, "colours": list(spec.style["colors"]) if bins else None, "programme": programme,
             "approximate": spec.geometry == "point" and bool(set(columns["p"]) & approximate)})
     links = [{"href": href, "title": title} for href, title in (BOOK_LINKS if book else []) + DOWNLOADS]
     cited = sorted({s for d in atlas.designations.values() for s in d.sources()}

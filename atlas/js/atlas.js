@@ -67,15 +67,26 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     if (!map.getPane("atlasLabels")) map.createPane("atlasLabels").style.zIndex = 450;  // takes no clicks
     map.attributionControl.setPrefix(false);
 
-    // --- every designation, for the district counts and the filter ---
-    const designations = [];
-    for (const [id, place] of Object.entries(data.places)) {
-      for (const [programme, level, batch, year] of place[3]) {
-        designations.push({place: id, district: place[2], level, programme: String(programme), batch, year});
+    // --- every designation, for the district counts and the filter: made when first filtered ---
+    let everyDesignation = null;
+    function designationList() {
+      if (!everyDesignation) {
+        everyDesignation = [];
+        for (const [id, place] of Object.entries(data.places)) {
+          for (const [programme, level, batch, year] of place[3]) {
+            everyDesignation.push({place: id, district: place[2], level, programme: String(programme), batch, year});
+          }
+        }
       }
+      return everyDesignation;
     }
+    const hasDesignations = Object.values(data.places).some(place => place[3].length);
     function keep(d) { return core.matches(state.filter, d); }
-    let counts = core.districtCounts(designations, state.filter);
+    let counts = {};  // unfiltered, as the page was written
+    for (const [code, district] of Object.entries(data.districts)) {
+      const [all, national, municipal, international] = district[1];
+      counts[code] = {all, national, municipal, international};
+    }
     let matchingPlaces = null;  // place id -> has a matching designation, null without a filter
 
     // --- popups and tooltips ---
@@ -290,6 +301,9 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
         };
         entry.layer.setTaken(entry.layer._map ? taken : null, extras.get(entry));
       }
+      for (const entry of points) {
+        if (entry.proportional && entry.layer._waiting) entry.layer.setTaken(null);
+      }
     }
     function backOrder() {  // clusters and crowded places beneath the designations, districts beneath all
       const renderer = map.getRenderer(L.circleMarker([0, 0]));
@@ -314,14 +328,15 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     // --- the filter: designation layers, the places, the shading and the counts follow it ---
     const shading = districtLayers.filter(e => e.bins);
     function applyFilter() {
-      counts = core.districtCounts(designations, state.filter);
+      counts = core.districtCounts(designationList(), state.filter);
       matchingPlaces = null;
       if (!core.isEmpty(state.filter)) {
-        matchingPlaces = new Set(designations.filter(keep).map(d => d.place));
+        matchingPlaces = new Set(designationList().filter(keep).map(d => d.place));
       }
       for (const entry of entries) {
         if (entry.draw === "designations") {
-          const test = props => keep({programme: String(props.g), batch: props.b, year: props.y});
+          const test = props => keep({programme: String(props.g === undefined ? entry.programme : props.g),
+            batch: props.b, year: props.y});
           if (entry.layer instanceof L.AtlasPoints) entry.layer._keep = core.isEmpty(state.filter) ? null : test;
           else filterPolygons(entry, test);
         } else if (entry.draw === "places") {  // a place shows while one of its designations matches
@@ -338,6 +353,9 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       }
       settle();
       backOrder();
+      if (filterPanel) {
+        filterPanel.badge(core.isEmpty(state.filter) ? "" : String(designationList().filter(keep).length));
+      }
       refreshCount();
       refreshLegend();
       if (state.place && map._popup && map._popup.isOpen()) open(map._popup.getLatLng(), "place", state.place);
@@ -353,7 +371,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
 
     // --- panels: a button each on a phone, opened by default on a desktop where asked ---
     const panels = [];
-    function panel(position, key, symbol, openOnDesktop, build) {
+    function panel(position, key, symbol, openOnDesktop, build, onOpen) {
       const control = L.control({position});
       let box, body, button;
       control.onAdd = function () {
@@ -374,6 +392,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
         button.textContent = open ? "\u00d7" : button.dataset.symbol + (badge ? " " + badge : "");
         button.setAttribute("aria-expanded", String(open));
         if (!open) return;
+        if (onOpen) onOpen();
         const mine = box.getBoundingClientRect();
         for (const other of panels) {  // one panel at a time on a phone; elsewhere, none over another
           if (other === handle || !other.isOpen()) continue;
@@ -484,15 +503,16 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     // The filter.
     let countLine = null, filterBody = null, filterPanel = null;
     function refreshCount() {
-      if (!countLine) return;
+      if (!countLine || !filterPanel.isOpen()) return;  // made when shown
+      const designations = designationList();
       const matching = designations.filter(keep);
       const lang = state.lang === "both" ? "en" : state.lang;
-      if (filterPanel) filterPanel.badge(core.isEmpty(state.filter) ? "" : String(matching.length));
       countLine.textContent = core.label(T.matching, lang).replace("{n}", core.countText(matching.length,
         designations.length, lang)).replace("{p}", new Set(matching.map(d => d.place)).size);
     }
     function refreshFilter() {
-      if (!filterBody) return;
+      if (!filterBody || !filterPanel || !filterPanel.isOpen()) return;  // made when shown
+      const designations = designationList();
       filterBody.replaceChildren();
       add(filterBody, "h4", t("filter"));
       const present = (key, d) => key === "programme" ? d.programme
@@ -707,8 +727,9 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     // Build the controls.
     if (config.search) search(layers[config.search]);
     panel("topright", "layers", "\u2630", false, body => { layerBody = body; refreshLayers(); });
-    if (designations.length) {  // folded: open, it would cover the east of the municipality
-      filterPanel = panel("topright", "filter", "\u25bd", false, body => { filterBody = body; refreshFilter(); });
+    if (hasDesignations) {  // folded: open, it would cover the east of the municipality
+      filterPanel = panel("topright", "filter", "\u25bd", false, body => { filterBody = body; },
+        () => refreshFilter());
     }
     panel("topright", "links", "i", false, body => { linksBody = body; refreshLinks(); });
     const languages = L.control({position: "topright"});

@@ -77,7 +77,11 @@ test("a popup fits a phone's screen beside the buttons", () => {
 
 test("places at one point are one group, in first-seen order", () => {
   const groups = core.groupByPoint([{lon: 1, lat: 2, p: "a"}, {lon: 3, lat: 4, p: "b"}, {lon: 1, lat: 2, p: "c"}]);
-  assert.deepEqual(groups.map(([key, features]) => [key, features.map(f => f.p)]), [["1,2", ["a", "c"]], ["3,4", ["b"]]]);
+  assert.deepEqual(groups.map(([key, features]) => [key, features.map(f => f.p)]),
+    [[core.pointKey(1, 2), ["a", "c"]], [core.pointKey(3, 4), ["b"]]]);
+  const keys = [[10636000, 2956000], [10636000, -2956000], [-10636000, 2956000], [10636001, 2956000]]
+    .map(([lon, lat]) => core.pointKey(lon, lat));
+  assert.equal(new Set(keys).size, keys.length);
 });
 
 test("legend items: only values present", () => {
