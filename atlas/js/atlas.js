@@ -113,7 +113,8 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       const [names, kind, code, held, figures, approximate] = data.places[id];
       const box = add(null, "div", null, "atlas-popup");
       add(box, "h4", core.label(names, state.lang));
-      add(box, "p", core.join([kind, core.label(data.districts[code][0], state.lang)]), "atlas-meta");
+      add(box, "p", core.join([core.label(config.kinds[kind] || kind, state.lang),
+        core.label(data.districts[code][0], state.lang)]), "atlas-meta");
       if (approximate) add(box, "p", t("approximate"), "atlas-approximate");
       const order = [];
       if (held.length) {
