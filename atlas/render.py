@@ -228,15 +228,17 @@ def _value_label(field: str | None, value: str) -> list[str]:
 
 
 def _legend_items(layer: Layer) -> list[list]:
-    """[[label [en, zh], colour, shape, value]...]: only what the layer draws. `value` lets the
-    page leave out what the filter hides: a class index for bins, the colour for categories."""
+    """[[label [en, zh], colour, shape, value(, diameter)]...]: only what the layer draws. `value`
+    lets the page leave out what the filter hides: a class index for bins, the colour for categories."""
     spec = layer.spec
     shape = "square" if spec.geometry == "district" else "circle"
     entries = legend_entries(spec)
     field = metric_field(layer)
-    if field and len(layer.frame):
+    if field and len(layer.frame):  # proportional circles: a few values, each at its own size (diameter, px)
         values = sorted(layer.frame[field].dropna().unique())
-        return [[format_number(v), entries[0][1], shape, None] for v in values[:: max(1, len(values) // 3)]]
+        largest, max_radius = largest_value(layer), spec.style.get("radius", 20)
+        return [[format_number(v), entries[0][1], shape, None, round(2 * radius_for(v, largest, max_radius), 1)]
+                for v in values[:: max(1, len(values) // 3)]]
     if "bins" in spec.style:
         return [[label, colour, shape, i] for i, (label, colour) in enumerate(entries)]
     if "by" in spec.style:

@@ -486,10 +486,11 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
           continue;
         }
         add(legendBody, "h5", title);
-        for (const [text, colour, shape] of items) {
+        for (const [text, colour, shape, , diameter] of items) {
           const row = add(legendBody, "div", null, "atlas-legend-row");
           const swatch = add(row, "i", null, shape);
           swatch.style.background = colour;
+          if (diameter) swatch.style.width = swatch.style.height = diameter + "px";  // a size symbol's size
           add(row, "span", core.label(text, state.lang));
         }
         if (entry.approximate) approximate = true;
