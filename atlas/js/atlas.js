@@ -433,27 +433,22 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
           add(layerBody, "h5", heading);
           group = heading;
         }
-        const row = add(layerBody, "label", null, "atlas-layer");
-        const box = add(row, "input");
-        box.type = "checkbox";
-        box.checked = map.hasLayer(entry.group);
-        box.dataset.layer = entry.id;
-        box.addEventListener("change", () => {
-          if (box.checked) map.addLayer(entry.group);
-          else map.removeLayer(entry.group);
-          map.fire(box.checked ? "overlayadd" : "overlayremove", {layer: entry.group});
-        });
-        add(row, "span", core.label(entry.title, state.lang));
+        toggleRow(entry.group, entry.title, entry.id);
       }
-      for (const tile of config.tiles) {
-        const row = add(layerBody, "label", null, "atlas-layer");
-        const box = add(row, "input");
-        box.type = "checkbox";
-        const layer = byName(tile.layer);
-        box.checked = map.hasLayer(layer);
-        box.addEventListener("change", () => (box.checked ? map.addLayer(layer) : map.removeLayer(layer)));
-        add(row, "span", core.label(tile.title, state.lang));
-      }
+      for (const tile of config.tiles) toggleRow(byName(tile.layer), tile.title, null);
+    }
+    function toggleRow(layer, title, id) {  // a layer's checkbox: on the map or not
+      const row = add(layerBody, "label", null, "atlas-layer");
+      const box = add(row, "input");
+      box.type = "checkbox";
+      box.checked = map.hasLayer(layer);
+      if (id) box.dataset.layer = id;
+      box.addEventListener("change", () => {
+        if (box.checked) map.addLayer(layer);
+        else map.removeLayer(layer);
+        map.fire(box.checked ? "overlayadd" : "overlayremove", {layer});
+      });
+      add(row, "span", core.label(title, state.lang));
     }
 
     // The legend: only layers on the map, only values present.
