@@ -340,9 +340,10 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
                       tiles=None, control_scale=True, prefer_canvas=True, maxZoom=18, zoomSnap=0.25)
     fmap.get_root()._template = _page_template()
     # Fitted before any layer is added, so layers are drawn once, in the fitted view, not twice.
-    # Clear of the zoom buttons on the left and the column of buttons on the right.
-    fit = FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding_top_left=(50, 10),
-                    padding_bottom_right=(56, 24))
+    # Clear of the attribution below; the buttons (top corners) stand above the municipality's
+    # box on a phone's tall screen and beside it on a wide one.
+    fit = FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding_top_left=(10, 10),
+                    padding_bottom_right=(10, 24))
     fit.options["animate"] = False  # an animated first fit would swallow a view set from the URL hash
     fit.add_to(fmap)
     BrowserCode().add_to(fmap)
