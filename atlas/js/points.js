@@ -59,7 +59,7 @@
      * layers beneath that share their point (`setExtra`). */
     shownGroups: function () {
       const taken = this._taken, extra = this._extra;
-      const groups = this.keptGroups().filter(([key]) => !(taken && taken(key)));
+      const groups = taken ? this.keptGroups().filter(([key]) => !taken(key)) : this.keptGroups();
       return extra ? groups.map(([key, features]) => [key, extra.has(key) ? features.concat(extra.get(key)) : features])
         : groups;
     },
@@ -143,7 +143,9 @@
           style.dashArray = "3 2";
           style.fillOpacity = Math.min(style.fillOpacity === undefined ? 1 : style.fillOpacity, 0.45);
         }
-        if (new Set(features.map(f => f.properties.p)).size > 1) style.radius = (style.radius || 6) + 2;
+        if (features.length > 1 && new Set(features.map(f => f.properties.p)).size > 1) {
+          style.radius = (style.radius || 6) + 2;  // a marker that lists several places
+        }
         marker = L.circleMarker([lat, lon], style);
         marker.feature = features[0];
         marker.features = features;
