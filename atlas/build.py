@@ -117,7 +117,7 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
             beside.start("geopackage", lambda: [write_geopackage(layers, atlas, stage / "atlas.gpkg", labels),
                                                 write_project(layers, atlas, stage / "atlas.qgz", labels)],
                          yielding=True)
-            write_map(layers, atlas, web, stage / "atlas.html", tiles)
+            write_map(layers, atlas, web, stage / "atlas.html", tiles, book=book)
             stages.done("map")
             files, seconds = beside.finish()
             stages.done("wait")

