@@ -514,7 +514,8 @@ def build_layer(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns, districts,
         if CITY.code in set(frame["district_code"]):  # Chongqing as a whole: the union of its districts
             shapes[CITY.code] = city_outline(districts)
         geometry = [shapes[code] for code in frame["district_code"]]
-        areas = areas if areas is not None else district_areas_km2(districts)
+        areas = dict(areas if areas is not None else district_areas_km2(districts))
+        areas.setdefault(CITY.code, sum(areas.values()))  # the city's outline covers them all
         frame["gis_area_km2"] = [areas[code] for code in frame["district_code"]]
     else:
         geometry = gpd.points_from_xy(frame["lon"], frame["lat"])

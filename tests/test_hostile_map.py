@@ -69,14 +69,12 @@ def hostile_map(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile-map")
     seeds = copy_seeds(root / "seeds")
 
-    def rename(entries, names):
-        for entry in entries:
-            if entry["id"] in names:
-                entry["name_en"] = names[entry["id"]]
-                entry["aliases"] = [*entry.get("aliases", []), names[entry["id"]]]
-
-    edit_seed(seeds, "places", lambda entries: rename(entries, HOSTILE_PLACES))
     atlas = load_atlas(seeds)
+    # In memory, past the seed checks (which refuse line separators in names): the escaping is on trial.
+    atlas = dataclasses.replace(atlas, places={**atlas.places, **{
+        place_id: dataclasses.replace(atlas.places[place_id], name_en=name,
+                                      aliases=(*atlas.places[place_id].aliases, name))
+        for place_id, name in HOSTILE_PLACES.items()}})
     first_district, first_programme = sorted(atlas.districts)[0], sorted({d.programme for d in
                                                                            atlas.designations.values()})[0]
     source = sorted(atlas.sources)[0]
@@ -188,7 +186,7 @@ def test_hostile_names_in_the_book_are_text(tmp_path):
 
     def rename(entries):
         for entry in entries:
-            if entry["id"] in HOSTILE_PLACES:
+            if entry["id"] in HOSTILE_PLACES and entry["id"] != "wushan":  # the seeds refuse line separators
                 entry["name_en"] = HOSTILE_PLACES[entry["id"]]
     edit_seed(seeds, "places", rename)
     out = tmp_path / "out"
