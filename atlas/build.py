@@ -6,9 +6,10 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable
-from contextlib import nullcontext, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +128,26 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     return Rendered(Path(out), written, warnings, counts, stages.seconds)
 
 
+@contextmanager
+def _stops_blocked():
+    """Stop signals held back while a writer is forked: one landing in the fork hooks would be
+    swallowed there. Pending, it arrives once unblocked, where the render's handler sees it."""
+    from .output import STOP_SIGNALS
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _unblock_stops() -> None:
+    """In a forked writer: take the stop signals `_stops_blocked` held back, as any process would."""
+    from .output import STOP_SIGNALS
+
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
 def _forking():
     """The fork context, or None where there is no fork (Windows): there, writers run inline."""
     return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
@@ -167,6 +188,7 @@ class Prepared:
         self.receive, send = context.Pipe(duplex=False)
 
         def child() -> None:
+            _unblock_stops()
             self._send_work.close()  # or the pipe never reads as closed when the parent closes its end
             with suppress(Exception):  # an import that fails here fails again below, reported as the writer's error
                 _resolve(function)
@@ -177,7 +199,8 @@ class Prepared:
             _reply(send, lambda: _timed(lambda: _resolve(function)(*args), prefix))
 
         self.process = context.Process(target=child, daemon=True)
-        self.process.start()
+        with _stops_blocked():
+            self.process.start()
         self._receive_work.close()
         send.close()
 
@@ -237,12 +260,14 @@ class Beside:
         receive, send = context.Pipe(duplex=False)
 
         def child() -> None:
+            _unblock_stops()
             if yielding:
                 os.nice(10)
             _reply(send, lambda: _timed(work, self._prefix))
 
         process = context.Process(target=child, daemon=True)
-        process.start()
+        with _stops_blocked():
+            process.start()
         send.close()
         self._collect(name, process, receive)
 

@@ -231,6 +231,8 @@ def staged_directory(out: Path, inputs: Mapping[str, Path | None] | None = None)
             stage = _new_stage(target)
             try:
                 yield stage
+                if stops.stopped is not None:  # a stop swallowed where it landed (a fork hook) still stops the swap
+                    raise Interrupted(stops.stopped)
                 with stops.held():
                     _commit(stage, target)
             except BaseException:
@@ -303,6 +305,7 @@ class _Stops:
     def __init__(self):
         self.owner = os.getpid()
         self.holding = False
+        self.stopped: int | None = None  # remembered: a signal raised inside a fork hook is swallowed there
         self.previous: dict[int, object] = {}
 
     def __enter__(self) -> _Stops:
@@ -321,6 +324,7 @@ class _Stops:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
+        self.stopped = signum
         if not self.holding:
             raise Interrupted(signum)
 

@@ -160,17 +160,17 @@ def test_figure_status_in_every_table_and_in_the_popup_data(out):
     """A target or plan says so in metrics.csv and the GeoPackage's metrics table, stays out of
     the per-place figure columns, and leads its popup text with a tag."""
     with (out / "metrics.csv").open(encoding="utf-8-sig", newline="") as handle:
-        rows = {row["id"]: row for row in csv.DictReader(handle)}
+        rows = {row["metric_id"]: row for row in csv.DictReader(handle)}
     assert {row["status"] for row in rows.values()} == {"achieved", "target", "plan"}
     doubling = rows["beibei-strategic-emerging-industries-doubling"]
     assert (doubling["status"], doubling["year"], doubling["key"]) == (
         "target", "2026", "strategic_emerging_industries_output_multiple")
     assert rows["wulong-gep"]["status"] == "achieved"
-    table = pyogrio.read_dataframe(out / "atlas.gpkg", layer="metrics", read_geometry=False).set_index("id")
+    table = pyogrio.read_dataframe(out / "atlas.gpkg", layer="metrics", read_geometry=False).set_index("metric_id")
     assert table.loc["beibei-zero-sewage-villages-target", "status"] == "plan"
     assert (table["status"] == "target").sum() == sum(m.status == "target" for m in ATLAS.metrics.values())
     with (out / "places.csv").open(encoding="utf-8-sig", newline="") as handle:
-        places = {row["id"]: row for row in csv.DictReader(handle)}
+        places = {row["place_id"]: row for row in csv.DictReader(handle)}
     assert "zero_sewage_villages_count" not in places["beibei"]  # a plan, not a value Beibei has
     assert places["wulong"]["good_air_days"] == ""  # its 350 days are a target
     assert places["kaizhou"]["good_air_days"] == "335"
