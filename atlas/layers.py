@@ -513,8 +513,8 @@ def build_layer(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns, districts,
         shapes = dict(zip(districts["code"], districts.geometry))
         if CITY.code in set(frame["district_code"]):  # Chongqing as a whole: the union of its districts
             shapes[CITY.code] = city_outline(districts)
-            if "aliases" in frame and frame["aliases"].isna().all():  # no value, so no list type to carry
-                frame = frame.drop(columns="aliases")
+            frame = frame.drop(columns=[name for name in ("aliases", "programmes")  # lists with no value:
+                                        if name in frame and frame[name].isna().all()])  # no type to carry
         geometry = [shapes[code] for code in frame["district_code"]]
         areas = dict(areas if areas is not None else district_areas_km2(districts))
         areas.setdefault(CITY.code, sum(areas.values()))  # the city's outline covers them all
