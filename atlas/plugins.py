@@ -3,7 +3,10 @@ code, which lives in `atlas/js/*.js` (linted and unit-tested as JavaScript) and 
 page once, inline.
 
 Every value reaches a script through `script_json`, the one choke point: it escapes `<`, `>`,
-`&`, U+2028 and U+2029, so no string from the data can end the script or break the code. What
+`&`, U+2028 and U+2029, so no string from the data can end the script or break the code. The
+bulk of the data (a layer's columns, the popup table) goes into `<script type="application/json">`
+blocks that the page parses with `JSON.parse` when it needs them: data, never run as code, and
+parsed several times faster than the same object written as a JavaScript literal. What
 these elements render is put into the page as it is, never parsed again as a template
 (`LiteralMacroElement`), and the page puts texts into the DOM with `textContent` only.
 """
@@ -149,10 +152,15 @@ class PointLayer(JSCSSMixin, LiteralMacroElement):
     in units of 10^-decimals degrees); the colours `c` go in as a palette and indexes into it.
     `style`: Leaflet path options; `cluster`: supercluster clusters the layer where it crowds;
     `deferred`: drawn first when `AtlasUI` has settled which layer draws a shared point (not twice).
+    The columns wait in a JSON block until the layer first needs them: a layer hidden at first
+    costs the page nothing when it opens.
     """
 
-    _template = Template("""{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = new L.AtlasPoints({{ this.columns }}, {{ this.options }}).addTo({{ this._parent.get_name() }});
+    _template = Template("""{% macro html(this, kwargs) %}
+<script type="application/json" id="{{ this.get_name() }}-columns">{{ this.columns }}</script>
+{% endmacro %}{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = new L.AtlasPoints(() => AtlasMap.json("{{ this.get_name() }}-columns"),
+  {{ this.options }}).addTo({{ this._parent.get_name() }});
 {% endmacro %}""")
 
     CLUSTER_RADIUS = 80  # pixels, as markercluster's default
@@ -182,9 +190,11 @@ class AtlasUI(JSCSSMixin, LiteralMacroElement):
     (`AtlasMap.setup` in atlas/js/atlas.js). `config`: plain data (see `render.build_map`) that
     names layers by their JS names; `layers`: those names; `data`: `render.popup_table`."""
 
-    _template = Template("""{% macro script(this, kwargs) %}
+    _template = Template("""{% macro html(this, kwargs) %}
+<script type="application/json" id="{{ this.get_name() }}-data">{{ this.data }}</script>
+{% endmacro %}{% macro script(this, kwargs) %}
 var {{ this.get_name() }} = AtlasMap.setup({{ this._parent.get_name() }}, {{ this.config }}, {{ this.layers }},
-  {{ this.data }});
+  AtlasMap.json("{{ this.get_name() }}-data"));
 {% endmacro %}""")
 
     def __init__(self, config: dict, layers: dict[str, str], data: dict):

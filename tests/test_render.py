@@ -515,6 +515,51 @@ def test_map_opens_offline_with_every_layer(out, browser):
     assert_offline_and_clean(browser)
 
 
+JSON_BLOCKS_JS = """
+return Object.fromEntries([...document.querySelectorAll('script[type="application/json"]')]
+  .map(s => [s.id, s.textContent]));
+"""
+
+# Counts what JSON.parse reads, from before the page's own scripts run.
+COUNT_PARSES_JS = """
+window.atlasParsed = [];
+const parse = JSON.parse;
+JSON.parse = function (text, reviver) { window.atlasParsed.push(String(text)); return parse.call(this, text, reviver); };
+"""
+
+
+def test_map_data_is_json_that_a_hidden_layer_parses_when_shown(out, browser):
+    """A layer's columns and the popup table sit in JSON script elements (data, never run as
+    code), and a layer hidden at first parses its columns only when it is shown."""
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COUNT_PARSES_JS})
+    map_element = open_map(browser, out / "atlas.html")
+    blocks = browser.execute_script(JSON_BLOCKS_JS)
+    layers = browser.execute_script(UI_JS + """
+        return ui.entries.filter(e => e.layer instanceof L.AtlasPoints)
+          .map(e => [e.id, Object.keys(window).find(name => window[name] === e.layer), !!e.layer._map]);
+    """)
+    assert len(layers) == sum(spec.geometry == "point" for spec in SPECS.values())
+    parsed = browser.execute_script("return window.atlasParsed")
+    code = "".join(s for s in browser.execute_script(
+        "return [...document.scripts].filter(s => !s.type).map(s => s.textContent)"))
+    popups = [text for block, text in blocks.items() if block.endswith("-data")]
+    assert len(popups) == 1 and set(json.loads(popups[0])["places"]) <= set(ATLAS.places)
+    assert popups[0] in parsed and popups[0] not in code
+    hidden = None
+    for layer_id, name, shown in layers:
+        columns = blocks[f"{name}-columns"]
+        assert sorted(json.loads(columns)["p"]) == expected_places(layer_id), layer_id
+        assert columns not in code
+        assert (columns in parsed) == shown, layer_id
+        if not shown:
+            hidden, hidden_name = layer_id, name
+    assert hidden, "the bundled layers hide a point layer at first"
+    toggle_layers(browser, map_element, [label(hidden)])
+    assert blocks[f"{hidden_name}-columns"] in browser.execute_script("return window.atlasParsed")
+    assert browser.execute_script(LAYERS_JS)[title(hidden)]["markers"] > 0
+    assert_offline_and_clean(browser)
+
+
 def toggle_layers(browser, map_element, titles: list[str]) -> None:
     """Tick or untick layers in the layer list as a user does: open it, click, close it."""
     toggle = browser.find_element(By.CSS_SELECTOR, ".atlas-panel-layers .atlas-toggle")

@@ -18,6 +18,12 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
     return element;
   }
 
+  /** The data in the page's JSON script element of that id: parsed as JSON, which is several
+   * times quicker than the same object written as code, and never run. */
+  function json(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+  }
+
   /** District polygons, once per page: code -> rings of integer deltas (see plugins.DistrictShapes). */
   function districtShapes(shapes, scale, labels) {
     const decoded = {};
@@ -767,5 +773,5 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       filter: applyFilter};
   }
 
-  return {districtShapes, districtLayer, setup};
+  return {json, districtShapes, districtLayer, setup};
 })();

@@ -7,6 +7,7 @@
  * clicks); a cluster whose places stay together at the closest zoom fires `stack` with them.
  * Features at one point become one marker that lists them (`marker.features`). `setTaken(key ->
  * bool)` leaves out points another layer draws, `setFilter(properties -> bool)` features.
+ * `columns` may be a function: a layer hidden at first parses its data only when shown.
  */
 (function () {
   "use strict";
@@ -14,7 +15,9 @@
   L.AtlasPoints = L.FeatureGroup.extend({
     initialize: function (columns, options) {
       L.FeatureGroup.prototype.initialize.call(this, [], options);
-      this.columns = columns;
+      // The columns, or a function that gives them, called when they are first needed.
+      let given = typeof columns === "function" ? null : columns;
+      Object.defineProperty(this, "columns", {get: () => given || (given = columns())});
       this._keep = null;  // properties -> shown?, or null for every feature
       this._taken = null;  // point key -> drawn by another layer?
       this._extra = null;  // point key -> features of other layers drawn by this one's marker there
