@@ -286,7 +286,7 @@ TEXTS = {  # the page's own words, [en, zh]
     "programme": ["Programme", "类别"], "batch": ["Batch", "批次"], "year": ["Year", "年份"],
     "all": ["all", "全部"], "unknown": UNKNOWN, "reset": ["Show all", "全部显示"],
     "links": ["The atlas", "地图集"], "credits": ["Data sources", "数据来源"],
-    "search": ["Search places", "搜索地点"], "noPlace": ["No such place in this atlas:", "本地图集中没有此地点："],
+    "search": ["Search places", "搜索地点"], "noPlace": ["No such place in this atlas", "本地图集中没有此地点"],
     "close": ["Close", "关闭"],
 }
 BOOK_LINKS = [("index.html", ["Every place (index)", "全部地点（索引）"]),

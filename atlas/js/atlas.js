@@ -649,14 +649,31 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       const wanted = core.parseHash(window.location.hash);
       if (wanted.lang && wanted.lang !== state.lang) setLanguage(wanted.lang);
       if (!wanted.place || wanted.place === state.place) return;
-      const latlng = data.places[wanted.place] && layers[config.index] ? layers[config.index].locate(wanted.place) : null;
-      if (!latlng) {
-        warn(t("noPlace") + " \u201c" + wanted.place + "\u201d");
+      const found = locatePlace(wanted.place);
+      if (!found) {
+        warn(t("noPlace") + ": \u201c" + wanted.place + "\u201d");
         return;
       }
       if (notice) notice.getContainer().replaceChildren();
-      map.setView(latlng, Math.max(map.getZoom(), config.zoom), {animate: false});
-      open(latlng, "place", wanted.place);
+      if (found.bounds) map.fitBounds(found.bounds, {animate: false});
+      else map.setView(found.latlng, Math.max(map.getZoom(), config.zoom), {animate: false});
+      open(found.latlng, "place", wanted.place);
+    }
+    /** Where a place is drawn: its point (the index of places first), or the middle of the
+     * outline of a place drawn as one (Chongqing as a whole), with the outline's bounds. */
+    function locatePlace(id) {
+      if (!data.places[id]) return null;
+      const index = layers[config.index];
+      for (const entry of index ? [{layer: index}, ...entries] : entries) {
+        if (entry.layer instanceof L.AtlasPoints) {
+          const latlng = entry.layer.locate(id);
+          if (latlng) return {latlng};
+        } else if (entry.kind === "place") {
+          const outline = (entry.all || entry.layer.getLayers()).find(l => l.feature.properties.p === id);
+          if (outline) return {latlng: outline.getBounds().getCenter(), bounds: outline.getBounds()};
+        }
+      }
+      return null;
     }
 
     // District names at the zooms where they fit.
