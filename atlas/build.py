@@ -10,7 +10,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,11 +85,9 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     seeds = Path(seeds) if seeds is not None else default_seeds_dir()
     guarded = {"seeds folder": seeds, "layers folder": layers_dir if layers_dir is not None else default_layers_dir(),
                "geocoder cache": online.cache.path if online is not None else None}
-    with (ExitStack() as stack, staged_directory(out, guarded) as stage,
+    with (_collector_paused(), staged_directory(out, guarded) as stage,
           Prepared(PLATE) if book is not False else nullcontext() as plate):
-        stack.callback(gc.unfreeze)  # what the seeds made collectable again once the render ends, however
-        with _collected_once():
-            inputs = read_inputs(seeds, layers_dir, only)  # as `atlas validate` reads them
+        inputs = read_inputs(seeds, layers_dir, only)  # as `atlas validate` reads them
         atlas, specs = inputs.atlas, inputs.layers
         stages.done("load")
         run = geocode_atlas(atlas, seeds, online, gazetteer=inputs.gazetteer)
@@ -132,26 +130,31 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
 
 
 @contextmanager
-def _collected_once():
-    """Python's cycle collector paused while the seeds are read, then what they made frozen:
-    the model of 100,000 places is hundreds of thousands of objects that live as long as the
-    render, and rescanning them over and over was a third of its load. Frozen, the collector
-    does not scan them again while the render lasts, here or in the writers forked from this
-    process (whose pages of memory it would otherwise touch, and so copy)."""
+def _collector_paused():
+    """Python's cycle collector paused in the render's own process, as Python's gc documentation
+    advises for a process that forks: the model of 100,000 places is hundreds of thousands of
+    objects that live as long as the render, and rescanning them again and again cost 2 to 3 s
+    of CPU over loading, layers and the map. Before a writer is forked what exists is frozen
+    (`_fork_guard`), and the writer collects again (`_in_writer`) without touching, and so
+    copying, the pages it shares with the render. The collector's state is restored at the end."""
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
-        gc.enable()
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager
-def _stops_blocked():
-    """Stop signals held back while a writer is forked: one landing in the fork hooks would be
-    swallowed there. Pending, it arrives once unblocked, where the render's handler sees it."""
+def _fork_guard():
+    """Around a fork: what exists frozen (see `_collector_paused`), and stop signals held back,
+    since one landing in the fork hooks would be swallowed there. Pending, it arrives once
+    unblocked, where the render's handler sees it."""
     from .output import STOP_SIGNALS
 
+    gc.freeze()
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
@@ -159,11 +162,13 @@ def _stops_blocked():
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
-def _unblock_stops() -> None:
-    """In a forked writer: take the stop signals `_stops_blocked` held back, as any process would."""
+def _in_writer() -> None:
+    """First thing in a forked writer: the stop signals `_fork_guard` held back taken, as any
+    process would, and the cycle collector running for what the writer makes."""
     from .output import STOP_SIGNALS
 
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    gc.enable()
 
 
 def _forking():
@@ -206,7 +211,7 @@ class Prepared:
         self.receive, send = context.Pipe(duplex=False)
 
         def child() -> None:
-            _unblock_stops()
+            _in_writer()
             self._send_work.close()  # or the pipe never reads as closed when the parent closes its end
             with suppress(Exception):  # an import that fails here fails again below, reported as the writer's error
                 _resolve(function)
@@ -217,7 +222,7 @@ class Prepared:
             _reply(send, lambda: _timed(lambda: _resolve(function)(*args), prefix))
 
         self.process = context.Process(target=child, daemon=True)
-        with _stops_blocked():
+        with _fork_guard():
             self.process.start()
         self._receive_work.close()
         send.close()
@@ -278,13 +283,13 @@ class Beside:
         receive, send = context.Pipe(duplex=False)
 
         def child() -> None:
-            _unblock_stops()
+            _in_writer()
             if yielding:
                 os.nice(10)
             _reply(send, lambda: _timed(work, self._prefix))
 
         process = context.Process(target=child, daemon=True)
-        with _stops_blocked():
+        with _fork_guard():
             process.start()
         send.close()
         self._collect(name, process, receive)
