@@ -146,20 +146,14 @@ def _signed_area(ring) -> float:
     return 0.5 * float(np.sum(xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]))
 
 
-def test_writers_collect_cycles_and_the_render_leaves_the_collector_as_it_found_it(tmp_path):
-    """The render pauses the cycle collector in its own process and freezes what exists before
-    each fork; a writer collects again, and afterwards nothing stays paused or frozen."""
-    with Beside(tmp_path) as beside:
-        beside.start("state", lambda: [(tmp_path / "state").write_text(f"{gc.isenabled()} {gc.get_freeze_count() > 0}")
-                                       and tmp_path / "state"])
-        beside.finish()
-    assert (tmp_path / "state").read_text() == "True True"
-    gc.unfreeze()
+def test_the_render_leaves_the_cycle_collector_as_it_found_it(tmp_path):
+    """The render pauses the cycle collector while it runs (see `build._collector_paused`);
+    afterwards, whether it wrote or refused, the collector runs again."""
     result = CliRunner().invoke(cli, ["render", "--no-book", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.isenabled()
     result = CliRunner().invoke(cli, ["render", "--seeds", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o2")])
-    assert result.exit_code == 2 and gc.isenabled() and gc.get_freeze_count() == 0
+    assert result.exit_code == 2 and gc.isenabled()
 
 
 def test_geojson_geometries_follow_rfc7946():
