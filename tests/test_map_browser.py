@@ -197,6 +197,33 @@ def open_panel(driver, key: str) -> None:
         time.sleep(0.2)
 
 
+LINK_BOXES_JS = """
+return [...document.querySelectorAll('.atlas-panel-links a')].map(a => {
+  const r = a.getClientRects()[0];
+  return {text: a.textContent, href: a.getAttribute('href'), top: r.top, bottom: r.bottom, width: r.width,
+          clipped: a.scrollWidth > a.clientWidth + 1};
+});
+"""
+
+
+def test_the_links_read_as_text_one_under_another(out, sized, screens):
+    """The book, the printable map and the downloads, linked from the map: whole words, one line
+    after another (a panel's links once took Leaflet's 30-pixel button style and overlapped),
+    and each credit said once when it has one language only."""
+    open_page(sized, out / "atlas.html")
+    open_panel(sized, "links")
+    shoot(sized, screens, "links")
+    links = sized.execute_script(LINK_BOXES_JS)
+    assert {"index.html", "timeline.html", "atlas.png", "atlas.gpkg"} <= {link["href"] for link in links}
+    for above, below in zip(links, links[1:]):
+        assert above["bottom"] <= below["top"] + 1, (above, below)
+    assert all(link["width"] > 60 and not link["clipped"] for link in links), links
+    credits = sized.execute_script("return [...document.querySelectorAll('.atlas-credits li')].map(l => l.textContent)")
+    halves = [text.split(" \u00b7 ") for text in credits]
+    assert credits and not [parts for parts in halves if len(parts) == 2 and parts[0] == parts[1]], credits
+    assert_clean(sized)
+
+
 def test_the_filter_changes_the_shading_and_the_counts(out, sized, screens):
     open_page(sized, out / "atlas.html")
     fills, places = sized.execute_script(FILLS_JS), sized.execute_script(CLUSTER_COUNTS_JS)

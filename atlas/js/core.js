@@ -17,7 +17,7 @@
     const [en, zh] = pair;
     if (lang === "en") return en || zh || "";
     if (lang === "zh") return zh || en || "";
-    return [en, zh].filter(Boolean).join(SEPARATOR);
+    return en && zh && en !== zh ? en + SEPARATOR + zh : en || zh || "";  // a text in one language said once
   }
 
   /** The parts that say something, joined: no "–" or empty placeholders. */

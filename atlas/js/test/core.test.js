@@ -10,6 +10,7 @@ test("label picks a language and falls back to the other", () => {
   assert.equal(core.label(["Wulong", "武隆"], "both"), "Wulong \u00b7 武隆");
   assert.equal(core.label(["Wulong", null], "zh"), "Wulong");
   assert.equal(core.label([null, "武隆"], "both"), "武隆");
+  assert.equal(core.label(["Beibei News: 我区", "Beibei News: 我区"], "both"), "Beibei News: 我区");
   assert.equal(core.label(null, "en"), "");
 });
 
