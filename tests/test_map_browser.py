@@ -224,6 +224,29 @@ def test_the_links_read_as_text_one_under_another(out, sized, screens):
     assert_clean(sized)
 
 
+TIP_BOXES_JS = """
+return [...document.querySelectorAll('.search-tooltip .search-tip')].map(tip => {
+  const r = tip.getBoundingClientRect();
+  return {text: tip.textContent, left: r.left, right: r.right, clipped: tip.scrollWidth > tip.clientWidth + 1};
+});
+"""
+
+
+def test_the_names_found_stay_on_the_screen(out, sized, screens):
+    """The search list is as wide as the search box, its long names wrapped: on a phone it
+    once ran past the screen's right edge, names cut off."""
+    open_page(sized, out / "atlas.html")
+    if not sized.find_element(By.CSS_SELECTOR, ".leaflet-control-search input").is_displayed():
+        sized.find_element(By.CSS_SELECTOR, ".leaflet-control-search .search-button").click()  # folded on a phone
+    sized.find_element(By.CSS_SELECTOR, ".leaflet-control-search input").send_keys("shan")
+    time.sleep(0.8)  # leaflet-search waits 400 ms after typing
+    shoot(sized, screens, "search")
+    tips = sized.execute_script(TIP_BOXES_JS)
+    assert len(tips) >= 3 and any("Jinyun" in tip["text"] for tip in tips)
+    assert all(0 <= tip["left"] and tip["right"] <= sized.size[0] and not tip["clipped"] for tip in tips), tips
+    assert_clean(sized)
+
+
 def test_the_filter_changes_the_shading_and_the_counts(out, sized, screens):
     open_page(sized, out / "atlas.html")
     fills, places = sized.execute_script(FILLS_JS), sized.execute_script(CLUSTER_COUNTS_JS)
