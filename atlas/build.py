@@ -3,7 +3,6 @@ seeds -> load/validate -> geocode -> layers -> render/export, into a staged outp
 
 from __future__ import annotations
 
-import gc
 import importlib
 import multiprocessing
 import os
@@ -85,7 +84,7 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     seeds = Path(seeds) if seeds is not None else default_seeds_dir()
     guarded = {"seeds folder": seeds, "layers folder": layers_dir if layers_dir is not None else default_layers_dir(),
                "geocoder cache": online.cache.path if online is not None else None}
-    with (_collector_paused(), staged_directory(out, guarded) as stage,
+    with (staged_directory(out, guarded) as stage,
           Prepared(PLATE) if book is not False else nullcontext() as plate):
         inputs = read_inputs(seeds, layers_dir, only)  # as `atlas validate` reads them
         atlas, specs = inputs.atlas, inputs.layers
@@ -127,22 +126,6 @@ def render_atlas(seeds: Path | None = None, out: Path = Path("output"), layers_d
     counts = {layer.spec.id: len(layer.frame) for layer in layers}
     written = [Path(name) for name in sorted(["atlas.html", *files])]
     return Rendered(Path(out), written, warnings, counts, stages.seconds)
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cycle collector paused while the render runs, in its process and in the writers
-    forked from it: the model of 100,000 places is hundreds of thousands of objects that live as
-    long as the render, and rescanning them again and again cost 2.4 s of the main process's
-    CPU and a tenth of the writers' time, for no memory back (the peak stayed within 1%). A
-    writer's cycles are freed when it ends; the collector's state is restored at the end."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @contextmanager

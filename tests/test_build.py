@@ -3,7 +3,6 @@ writer, column-built layer frames, and the vectorised offline geocoder."""
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import time
@@ -144,16 +143,6 @@ def test_a_failing_writer_keeps_the_old_output_and_no_staging_left(module, write
 def _signed_area(ring) -> float:
     xy = np.asarray(ring)
     return 0.5 * float(np.sum(xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]))
-
-
-def test_the_render_leaves_the_cycle_collector_as_it_found_it(tmp_path):
-    """The render pauses the cycle collector while it runs (see `build._collector_paused`);
-    afterwards, whether it wrote or refused, the collector runs again."""
-    result = CliRunner().invoke(cli, ["render", "--no-book", "--out", str(tmp_path / "out")])
-    assert result.exit_code == 0, result.output
-    assert gc.isenabled()
-    result = CliRunner().invoke(cli, ["render", "--seeds", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o2")])
-    assert result.exit_code == 2 and gc.isenabled()
 
 
 def test_geojson_geometries_follow_rfc7946():
