@@ -224,6 +224,29 @@ def test_the_links_read_as_text_one_under_another(out, sized, screens):
     assert_clean(sized)
 
 
+OPEN_PANELS_JS = """
+const frame = document.querySelector('.folium-map').getBoundingClientRect();
+return [...document.querySelectorAll('.atlas-panel.atlas-open')].map(panel => {
+  const r = panel.getBoundingClientRect();
+  return {panel: panel.className, inside: r.top >= frame.top && r.left >= frame.left && r.bottom <= frame.bottom
+          && r.right <= frame.right};
+});
+"""
+
+
+def test_panels_opened_one_after_another_stay_inside_the_map(out, sized, screens):
+    """However many panels a reader opens, each lies whole inside the map, its body scrolling:
+    the links panel, opened under the filter on a short screen, once ran past the map's bottom
+    edge and its first lines could not be reached."""
+    open_page(sized, out / "atlas.html")
+    for key in ("filter", "links", "layers", "legend"):
+        open_panel(sized, key)
+        panels = sized.execute_script(OPEN_PANELS_JS)
+        assert panels and all(p["inside"] for p in panels), (key, panels)
+    shoot(sized, screens, "panels")
+    assert_clean(sized)
+
+
 TIP_BOXES_JS = """
 return [...document.querySelectorAll('.search-tooltip .search-tip')].map(tip => {
   const r = tip.getBoundingClientRect();

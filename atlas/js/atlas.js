@@ -379,6 +379,21 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
 
     // --- panels: a button each on a phone, opened by default on a desktop where asked ---
     const panels = [];
+    const MIN_ROOM = 160;  // pixels a panel's body needs to be of use
+    const EDGE = 28;  // pixels kept clear at the map's edge: the attribution's line, a margin
+    /** Every open panel fitted to the room the map leaves it, from the top down. One pushed to the
+     * edge by those above it folds, unless it is the one just `opened`: then those above fold. */
+    function refit(opened) {
+      const open = () => panels.filter(p => p.isOpen()).sort((a, b) =>
+        a.box().getBoundingClientRect().top - b.box().getBoundingClientRect().top);
+      for (const p of open()) {
+        if (!p.isOpen() || p.fit() >= MIN_ROOM) continue;
+        if (p !== opened) p.show(false);
+        else for (const q of open()) if (q !== p && q.box().parentNode === p.box().parentNode) q.show(false);
+      }
+      for (const p of open()) p.fit();  // those below a folded one have more room
+    }
+    map.on("resize", () => refit(null));
     function panel(position, key, symbol, openOnDesktop, build, onOpen) {
       const control = L.control({position});
       let box, body, button;
@@ -395,23 +410,37 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
         setOpen(openOnDesktop && !narrow);
         return box;
       };
-      function setOpen(open) {
+      function show(open) {
         box.classList.toggle("atlas-open", open);
         button.textContent = open ? "\u00d7" : button.dataset.symbol + (badge ? " " + badge : "");
         button.setAttribute("aria-expanded", String(open));
-        if (!open) return;
-        if (onOpen) onOpen();
-        const mine = box.getBoundingClientRect();
-        for (const other of panels) {  // one panel at a time on a phone; elsewhere, none over another
-          if (other === handle || !other.isOpen()) continue;
-          const theirs = other.box().getBoundingClientRect();
-          const overlap = !(theirs.right <= mine.left || theirs.left >= mine.right || theirs.bottom <= mine.top
-            || theirs.top >= mine.bottom);
-          if (narrow || overlap) other.setOpen(false);
+      }
+      function setOpen(open) {
+        show(open);
+        if (open) {
+          if (onOpen) onOpen();
+          const mine = box.getBoundingClientRect();
+          for (const other of panels) {  // one panel at a time on a phone; elsewhere, none over another
+            if (other === handle || !other.isOpen()) continue;
+            const theirs = other.box().getBoundingClientRect();
+            const overlap = !(theirs.right <= mine.left || theirs.left >= mine.right || theirs.bottom <= mine.top
+              || theirs.top >= mine.bottom);
+            if (narrow || overlap) other.show(false);
+          }
         }
+        refit(open ? handle : null);
+      }
+      /** The body as tall as the map leaves it room for (it scrolls), never cut off at the
+       * map's edge or under the attribution; the room, in pixels. */
+      function fit() {
+        body.style.maxHeight = "";
+        const frame = map.getContainer().getBoundingClientRect(), own = body.getBoundingClientRect();
+        const room = Math.floor(position.startsWith("top") ? frame.bottom - own.top - EDGE : own.bottom - frame.top - EDGE);
+        if (room < parseFloat(window.getComputedStyle(body).maxHeight)) body.style.maxHeight = Math.max(room, 0) + "px";
+        return room;
       }
       let badge = "";
-      const handle = {control, setOpen, key, isOpen: () => box.classList.contains("atlas-open"), box: () => box,
+      const handle = {control, setOpen, show, fit, key, isOpen: () => box.classList.contains("atlas-open"), box: () => box,
         badge: text => {  // shown on the folded button: how many match
           badge = text;
           if (!box.classList.contains("atlas-open")) button.textContent = symbol + (badge ? " " + badge : "");
@@ -423,6 +452,7 @@ var AtlasMap = (function () {  // eslint-disable-line no-unused-vars
       }};
       panels.push(handle);
       control.addTo(map);
+      if (handle.isOpen()) refit(handle);  // open from the start: fitted once it is on the page
       handle.label();
       return handle;
     }
