@@ -15,7 +15,7 @@ from .ingest_corpus import GOAL, corpus_scores, table, total
 ATLAS = load_atlas()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 added seed places (Kaizhou towns, Beibei places) that ingest now marks known; the annotations and rules need rescoring against the merged seeds (issue 15 stays open)")
+
 def test_corpus_precision_and_recall_reach_the_goal():
     scores = corpus_scores(ATLAS)
     print("\n" + table(scores))
@@ -41,7 +41,7 @@ def read(text: str):
     ("贵州省赤水市获评国家生态文明建设示范市。", set()),
     ("生態環境部授予重慶市北碚區“國家生態文明建設示範區”稱號。", {("beibei", "national-eco-civ-demo-zone", None, None)}),
 ])
-@pytest.mark.xfail(strict=False, reason="issue 16 added seed places (Kaizhou towns, Beibei places) that ingest now marks known; the annotations and rules need rescoring against the merged seeds (issue 15 stays open)")
+
 def test_designations_in_sentences_of_our_own(text, expected):
     assert read(text)[1] == expected
 
@@ -79,7 +79,7 @@ def test_places_outside_chongqing_are_reported_never_mapped():
     assert review.outside == ["四川省洪雅县"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 added seed places (Kaizhou towns, Beibei places) that ingest now marks known; the annotations and rules need rescoring against the merged seeds (issue 15 stays open)")
+
 def test_a_new_place_takes_the_district_it_is_named_in():
     places = read("The Furong River basin in Wulong District, 江津区中山古镇片区 and Nan'an District's Tushan Village.")[0]
     assert {("furong-river-basin", "500156"), ("zhongshanguzhen-area", "500116"), ("tushan-village", "500108")} <= places

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from ..geocode import WHOLE_DISTRICT_KINDS, normalise
-from ..load import PLACE_KINDS
+from ..load import CITY_WIDE_KIND, PLACE_KINDS
 from ..model import Atlas
 from .reading import slug
 from .vocabulary import names_pattern, vocabulary
@@ -77,18 +77,22 @@ class Names:
     district_of: dict[str, str]   # place id (known or new district) -> district code
     kinds: dict[str, str | None]  # place id -> kind
     outside: frozenset[str]       # normalised province names; other names no place has are regions
+    city: str | None              # the place for Chongqing as a whole, if the seeds have one
 
 
 def gazetteer_names(atlas: Atlas) -> Names:
     vocab = vocabulary()
     ambiguous = vocab["ambiguous_short_zh"]
+    # Chongqing as a whole is read by _CITY in all its ways ("Chongqing", "the city", 全市), not
+    # as a place name: it holds city-wide figures, never a title or a place of its own.
+    mapped = [p for p in atlas.places.values() if p.kind != CITY_WIDE_KIND]
     places: dict[str, str] = {}
-    for place in atlas.places.values():
+    for place in mapped:
         for name in place.names():
             places.setdefault(normalise(name), place.id)
-    by_code = {p.district: p.id for p in atlas.places.values() if p.kind in WHOLE_DISTRICT_KINDS}
+    by_code = {p.district: p.id for p in mapped if p.kind in WHOLE_DISTRICT_KINDS}
     districts: dict[str, dict] = {}
-    all_names: set[str] = {n for p in atlas.places.values() for n in p.names()}
+    all_names: set[str] = {n for p in mapped for n in p.names()}
     for d in atlas.districts.values():
         names = district_names(d.name_en, d.name_zh, ambiguous)
         all_names |= names
@@ -107,8 +111,9 @@ def gazetteer_names(atlas: Atlas) -> Names:
     district_of = {p.id: p.district for p in atlas.places.values()} | {
         e["id"]: e["district"] for e in districts.values()}
     kinds = {p.id: p.kind for p in atlas.places.values()} | {e["id"]: e["kind"] for e in districts.values()}
+    city = next((p.id for p in atlas.places.values() if p.kind == CITY_WIDE_KIND), None)
     return Names(re.compile(pattern), re.compile(pattern, re.IGNORECASE), places, districts, district_of, kinds,
-                 frozenset(normalise(n) for n in outside))
+                 frozenset(normalise(n) for n in outside), city)
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,13 @@ def _zh_new_place() -> re.Pattern:
 
 
 @cache
+def _named_after() -> re.Pattern:
+    words = vocabulary()["named_after_known"]
+    # 乡村 is "rural", 村民 "villagers": no place.
+    return re.compile(r"\s+(?:" + "|".join(words["en"]) + r")\b|(?:" + "|".join(words["zh"]) + ")(?![村民镇落])", re.I)
+
+
+@cache
 def _en_new_place() -> re.Pattern:
     words = sorted(vocabulary()["place_words_en"], key=len, reverse=True)
     alternatives = "|".join(re.escape(w) for w in words)
@@ -251,7 +263,16 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
         if m.group()[0].isascii() and m.start() and text[m.start() - 1].isalnum():
             continue  # inside a word: names begin at a word boundary (Chinese has none)
         key = normalise(m.group())
-        if key in names.places:
+        after = _named_after().match(text, m.end()) if key in names.places else None
+        if after and names.kinds.get(names.places[key]) not in WHOLE_DISTRICT_KINDS:
+            name = text[m.start():after.end()]
+            english = name[0].isascii()
+            title = " ".join(w if w[0].isupper() else w.capitalize() for w in name.split()) if english else None
+            ident = state.add_new(title, None if english else name,
+                                  _kind_of_words(title) if english else _kind_of_zh(name),
+                                  names.district_of.get(names.places[key]), name)
+            mention = Mention(m.start(), after.end(), name, ident, NEW)
+        elif key in names.places:
             mention = Mention(m.start(), m.end(), text[m.start():m.end()], names.places[key], KNOWN)
         elif key in names.districts:
             district = names.districts[key]
