@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from ..geocode import WHOLE_DISTRICT_KINDS, normalise
-from ..load import CITY_WIDE_KIND, PLACE_KINDS
+from ..load import PLACE_KINDS
 from ..model import Atlas
 from .reading import slug
 from .vocabulary import names_pattern, vocabulary
@@ -85,7 +85,7 @@ def gazetteer_names(atlas: Atlas) -> Names:
     ambiguous = vocab["ambiguous_short_zh"]
     # Chongqing as a whole is read by _CITY in all its ways ("Chongqing", "the city", 全市), not
     # as a place name: it holds city-wide figures, never a title or a place of its own.
-    mapped = [p for p in atlas.places.values() if p.kind != CITY_WIDE_KIND]
+    mapped = [p for p in atlas.places.values() if not p.city_wide]
     places: dict[str, str] = {}
     for place in mapped:
         for name in place.names():
@@ -111,15 +111,16 @@ def gazetteer_names(atlas: Atlas) -> Names:
     district_of = {p.id: p.district for p in atlas.places.values()} | {
         e["id"]: e["district"] for e in districts.values()}
     kinds = {p.id: p.kind for p in atlas.places.values()} | {e["id"]: e["kind"] for e in districts.values()}
-    city = next((p.id for p in atlas.places.values() if p.kind == CITY_WIDE_KIND), None)
+    city = next((p.id for p in atlas.places.values() if p.city_wide), None)
     return Names(re.compile(pattern), re.compile(pattern, re.IGNORECASE), places, districts, district_of, kinds,
                  frozenset(normalise(n) for n in outside), city)
 
 
 @dataclass(frozen=True)
 class Mention:
-    """Where a paragraph names a place: `place` is its id (known or new), None where it stands for
-    no place of the atlas (Chongqing, a region, a place outside Chongqing)."""
+    """Where a paragraph names a place: `place` is its id (known or new); for Chongqing as a whole
+    the seeds' place for the city (which takes city-wide figures, never a title), if any; None for
+    a region or a place outside Chongqing."""
 
     start: int
     end: int
@@ -292,7 +293,7 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
             spans.add(start, end)
     for m in _CITY.finditer(text):
         if spans.free(*m.span()) and not (m.start() == 0 and _DATELINE.match(text, m.end())):
-            found.append(Mention(m.start(), m.end(), m.group(), None, CITY))
+            found.append(Mention(m.start(), m.end(), m.group(), names.city, CITY))
             spans.add(*m.span())
     found.sort(key=lambda x: x.start)
     found += _new_places(text, sentences, found, spans, state)
