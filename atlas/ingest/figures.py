@@ -192,7 +192,7 @@ def clause_at(text: str, start: int, end: int, pos: int) -> tuple[int, int]:
     """The clause of the sentence [start, end) holding `pos`: reports pack several facts into one
     sentence, a clause each ("... has won the title of ..., and 23 towns (streets) ..."; Chinese
     clauses between semicolons)."""
-    brackets = [b.span() for b in _BRACKETED.finditer(text, start, end)]
+    brackets = _brackets(text, start, end)
     for m in _CLAUSE_BREAK.finditer(text, start, end):
         if any(b0 < m.start() < b1 for b0, b1 in brackets):
             continue  # a list in brackets: "(Bishan, Yubei, and Chengkou)"
@@ -207,6 +207,12 @@ SUBJECT_ROLES = (KNOWN, ANAPHOR, CITY, OUTSIDE, REGION)
 # Places in brackets list examples ("6 ... zones (Bishan, Yubei, ...) and 6 ... bases"); places
 # after "including" are among those counted ("23 towns including Houba"): neither is a subject.
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")
+
+
+def _brackets(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    if text.find("(", start, end) < 0 and text.find("（", start, end) < 0:
+        return []  # most sentences: no search
+    return [b.span() for b in _BRACKETED.finditer(text, start, end)]
 _MEMBERS = re.compile(r"[^.;。；]{0,40}?\b(?:including|such as|among them|like)\b|[^。；]{0,10}?(?:包括|其中|如)")
 
 
@@ -225,10 +231,12 @@ def figure_place(doc: Document, index: int, figure: Figure) -> str | None:
     s0, s1 = para.sentences.at(figure.start)
     c0, c1 = clause_at(para.text, s0, s1, figure.start)
     sentence = [m for m in para.mentions if s0 <= m.start < s1]
-    brackets = [b.span() for b in _BRACKETED.finditer(para.text, c0, c1) if not b.start() <= figure.start < b.end()]
-    members = _MEMBERS.match(para.text, figure.end)
-    clause = [m for m in sentence if c0 <= m.start < c1 and (m.role not in UNMAPPED or m.end <= figure.start)
-              and not any(b0 <= m.start < b1 for b0, b1 in brackets) and not (members and m.start >= figure.end)]
+    brackets = [b for b in _brackets(para.text, c0, c1) if not b[0] <= figure.start < b[1]]
+    clause = [m for m in sentence if c0 <= m.start < c1 and (m.role not in UNMAPPED or m.end <= figure.start)]
+    if brackets:
+        clause = [m for m in clause if not any(b0 <= m.start < b1 for b0, b1 in brackets)]
+    if clause and clause[-1].start >= figure.end and _MEMBERS.match(para.text, figure.end):
+        clause = [m for m in clause if m.start < figure.end]
     for roles in (SUBJECT_ROLES, (NEW,)):
         pool = [m for m in clause if m.role in roles or (m.role == NEW and doc.places.is_district(m))]
         chosen = _nearest(pool, figure.start, figure.end)

@@ -128,8 +128,9 @@ def find_figures(text: str, original: str | None = None) -> list[Figure]:
     for m in _FIGURE.finditer(lowered if len(lowered) == len(text) else text):
         scale = m.group("scale").lower().split()
         number = text[m.start("number"):m.end("number")]
-        if text[m.start() - 1:m.start()] in QUOTES:
-            continue  # a quoted number opens a slogan ("'one village, one product'")
+        a = number.lower() in ("a", "an") and not scale
+        if a and text[m.end():m.end() + 9].lower() != " doubling" or text[m.start() - 1:m.start()] in QUOTES:
+            continue  # "a" alone is no number (but "a doubling" is); a quoted one opens a slogan
         if number.isalpha() and re.match(r"\s+[A-Z]", text[m.end("number"):]):
             continue  # a number word starting a name: "Three Gorges", "Two Rivers and Four Banks"
         if m.group("percent"):
@@ -138,8 +139,8 @@ def find_figures(text: str, original: str | None = None) -> list[Figure]:
             end, unit_words = found
         else:
             continue
-        if (number.lower() in ("a", "an") and not scale) != (unit_words == ["doubling"] and end == m.end() + 9):
-            continue  # "a" alone is no number, but "a doubling" is one (and the only doubling)
+        if a != (unit_words == ["doubling"]):
+            continue  # only "a doubling" is one
         figure = _figure(text, m.start(), end, (m.end(), end), original)
         if figure is None:
             continue

@@ -264,8 +264,9 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
         if m.group()[0].isascii() and m.start() and text[m.start() - 1].isalnum():
             continue  # inside a word: names begin at a word boundary (Chinese has none)
         key = normalise(m.group())
-        after = _named_after().match(text, m.end()) if key in names.places else None
-        if after and names.kinds.get(names.places[key]) not in WHOLE_DISTRICT_KINDS:
+        known = names.places.get(key)
+        after = _named_after().match(text, m.end()) if known and names.kinds[known] not in WHOLE_DISTRICT_KINDS else None
+        if after:
             name = text[m.start():after.end()]
             english = name[0].isascii()
             title = " ".join(w if w[0].isupper() else w.capitalize() for w in name.split()) if english else None

@@ -19,7 +19,7 @@ from .designations import batch_after, batch_in, clause_start, designation_place
 from .document import Document, Paragraph, read_document
 from .figures import (NEEDS_NAME, clause_at, counted_phrase, figure_place, figure_status, programme_count_key,
                       suggest_key)
-from .numbers import Figure, find_figures, year_near
+from .numbers import Figure, year_near
 from .places import KNOWN, NEW
 from .reading import MAX_CHINESE_EXCERPT, excerpt, slug
 
@@ -109,7 +109,7 @@ def designation_candidates(doc: Document, source: str, taken: Ids) -> list[dict]
     for index, para in enumerate(doc.paragraphs):
         inherited: tuple[str, ...] = ()
         counted = {getattr(counted_phrase(para.text, f, para.phrases), "start", None)
-                   for f in find_figures(para.text)} if para.phrases else ()
+                   for f in para.figures} if para.phrases else ()
         for phrase in para.phrases:
             s0, s1 = para.sentences.at(phrase.start)
             places, shareable = designation_places(doc, index, phrase, inherited, phrase.start in counted)
@@ -140,11 +140,14 @@ def metric_candidates(doc: Document, source: str, taken: Ids) -> tuple[list[dict
     """A metric per place, value and key (a value said again is one metric, unless programme or
     vocabulary keys say it measures two things: "6 ... zones and 6 ... bases"), and how many
     figures are about no mapped place."""
-    found: dict[tuple, dict] = {}
+    found: dict[tuple, list[dict]] = {}
+    seeds: dict[tuple[str, str], list] = {}  # the seeds' metrics by place and unit, to find known ones
+    for seed in doc.atlas.metrics.values():
+        seeds.setdefault((seed.place, seed.base_unit), []).append(seed)
     unplaced = 0
     for index, para in enumerate(doc.paragraphs):
         mention_ends = sorted(m.end for m in para.mentions)
-        for figure in find_figures(para.text, para.original):
+        for figure in para.figures:
             place_id = figure_place(doc, index, figure)
             if place_id is None:
                 unplaced += 1
@@ -159,7 +162,7 @@ def metric_candidates(doc: Document, source: str, taken: Ids) -> tuple[list[dict
             same = found.setdefault((place_id, figure.base.unit, figure.base.value), [])
             if any(m["key"] == name or NEEDS_NAME in (m["key"][:len(NEEDS_NAME)], name[:len(NEEDS_NAME)]) for m in same):
                 continue  # the same figure said again, not another measure of the same value
-            metric = _metric(doc.atlas, taken, place_id, figure, name, year_near(para.text, c0, c1, figure.start),
+            metric = _metric(seeds.get((place_id, figure.base.unit), ()), taken, place_id, figure, name, year_near(para.text, c0, c1, figure.start),
                              source, excerpt(para.original, figure.start, figure.end,
                                              _anchor(para, place_id, s0, s1), (s0, s1)),
                              figure_status(para.text, c0, figure))
@@ -205,10 +208,11 @@ def _add_designation(found: dict, doc: Document, taken: Ids, place: str, program
         "level": level, "batch": batch, "year": year, "source": source, "evidence": evidence}
 
 
-def _metric(atlas: Atlas, taken: Ids, place: str, figure: Figure, key: str, year: int | None,
+def _metric(seeds: Sequence, taken: Ids, place: str, figure: Figure, key: str, year: int | None,
             source: str, evidence: str, status: str | None) -> dict:
-    alike = [m for m in atlas.metrics.values() if m.place == place and m.base_unit == figure.base.unit
-             and abs(m.base_value - figure.base.value) <= 1e-9 * max(1.0, abs(m.base_value))]
+    """A metric candidate; known when one of `seeds` (the seeds' metrics of its place and unit) has
+    its value and its key, or its value and its source."""
+    alike = [m for m in seeds if abs(m.base_value - figure.base.value) <= 1e-9 * max(1.0, abs(m.base_value))]
     known = next((m for m in alike if m.key == key), None) or next(
         (m for m in alike if m.evidence.source == source), None)
     key = known.key if known else key
