@@ -103,6 +103,7 @@ def test_a_place_named_after_a_known_one_is_another_place():
     places, designations, _, _ = read("武隆区仙女山街道获评重庆市生态乡镇。The Furong River basin covers 1,000 hectares.")
     assert places == {("wulong", "500156"), ("xiannvshan-subdistrict", "500156"), ("furong-river-basin", "500156")}
     assert designations == {("xiannvshan-subdistrict", "municipal-eco-town", None, None)}
+    assert read("Houba Town planted 300 mu of trees.")[0] == {("houba-town", "500154")}  # the seed town Houba
 
 
 def test_chongqing_as_a_whole_takes_figures_never_titles():

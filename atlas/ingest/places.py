@@ -267,13 +267,7 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
         known = names.places.get(key)
         after = _named_after().match(text, m.end()) if known and names.kinds[known] not in WHOLE_DISTRICT_KINDS else None
         if after:
-            name = text[m.start():after.end()]
-            english = name[0].isascii()
-            title = " ".join(w if w[0].isupper() else w.capitalize() for w in name.split()) if english else None
-            ident = state.add_new(title, None if english else name,
-                                  _kind_of_words(title) if english else _kind_of_zh(name),
-                                  names.district_of.get(names.places[key]), name)
-            mention = Mention(m.start(), after.end(), name, ident, NEW)
+            mention = _named_after_known(text, m.start(), after.end(), known, state)
         elif key in names.places:
             mention = Mention(m.start(), m.end(), text[m.start():m.end()], names.places[key], KNOWN)
         elif key in names.districts:
@@ -299,6 +293,20 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
     found.sort(key=lambda x: x.start)
     found += _new_places(text, sentences, found, spans, state)
     return _resolve_references(text, sorted(found, key=lambda x: x.start), spans, state, sentences)
+
+
+def _named_after_known(text: str, start: int, end: int, known: str, state: Places) -> Mention:
+    """A known place's name and a place word after it: another place named after it (仙女山镇, "the
+    Furong River basin"), new, in its district; the known place itself when the word only says what
+    it is ("Houba Town" for the town Houba) or the longer name is its id."""
+    name = text[start:end]
+    english = name[0].isascii()
+    title = " ".join(w if w[0].isupper() else w.capitalize() for w in name.split()) if english else None
+    kind = _kind_of_words(title) if english else _kind_of_zh(name)
+    if kind == state.names.kinds[known] or (english and slug(title) == known):
+        return Mention(start, end, name, known, KNOWN)
+    ident = state.add_new(title, None if english else name, kind, state.names.district_of.get(known), name)
+    return Mention(start, end, name, ident, NEW)
 
 
 _OUTSIDE_NAME = re.compile(r"(?:省|自治区|市)?[\u4e00-\u9fff]{0,6}?(?:县|市|旗|州|盟|区)"
