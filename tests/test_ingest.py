@@ -246,6 +246,8 @@ def test_units_are_those_figures_use():
     ("Wulong District has built parks, and 23 towns were rated green.", "wulong"),
     ("Wushan County grew. It is 12% of Chongqing's orchards.", "wushan"),
     ("Chongqing has sorted waste for 3.754 million households.", "chongqing"),
+    ("Wanzhou, in northeast Chongqing, has 1.76 million people.", "wanzhou"),  # Chongqing only locates it
+    ("Wulong District, a district of Chongqing, covers 2,901 square kilometers.", "wulong"),
     ("The Three Gorges Reservoir Area has 20 million residents.", None),
 ])
 def test_figure_places(text, place):

@@ -207,6 +207,9 @@ SUBJECT_ROLES = (KNOWN, ANAPHOR, CITY, OUTSIDE, REGION)
 # Places in brackets list examples ("6 ... zones (Bishan, Yubei, ...) and 6 ... bases"); places
 # after "including" are among those counted ("23 towns including Houba"): neither is a subject.
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")
+# Chongqing named after a place only to say where it is: "Wanzhou, in northeast Chongqing, has ...",
+# "Tongluo Flower Valley in the Nanan district of Chongqing covers ...".
+_CITY_LOCATOR = re.compile(r"\b(?:in|of|across|within)\s+(?:the\s+)?(?:(?:north|south|east|west)*(?:ern)?\s+|central\s+)?$", re.I)
 
 
 def _brackets(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -237,6 +240,8 @@ def figure_place(doc: Document, index: int, figure: Figure) -> str | None:
         clause = [m for m in clause if not any(b0 <= m.start < b1 for b0, b1 in brackets)]
     if clause and clause[-1].start >= figure.end and _MEMBERS.match(para.text, figure.end):
         clause = [m for m in clause if m.start < figure.end]
+    clause = [m for i, m in enumerate(clause) if not (m.role == CITY and i and clause[i - 1].place is not None
+                                                      and _CITY_LOCATOR.search(para.text, clause[i - 1].end, m.start))]
     for roles in (SUBJECT_ROLES, (NEW,)):
         pool = [m for m in clause if m.role in roles or (m.role == NEW and doc.places.is_district(m))]
         chosen = _nearest(pool, figure.start, figure.end)
