@@ -42,6 +42,8 @@ def read(text: str):
     ("生態環境部授予重慶市北碚區“國家生態文明建設示範區”稱號。", {("beibei", "national-eco-civ-demo-zone", None, None)}),
     # A count of a title's holders gives the title to those it lists, not to its subject.
     ("綦江区有市级生态文明建设示范乡镇12个。", set()),
+    ("开州区有市级生态文明建设示范乡镇23个，包括厚坝镇和竹溪镇等。",  # the seeds' towns Houba and Zhuxi
+     {("houba-town", "municipal-eco-civ-demo-town", None, None), ("zhuxi-town", "municipal-eco-civ-demo-town", None, None)}),
     ("Chongqing has 6 national ecological civilization construction demonstration zones (Bishan and Yubei among "
      "them).", {("bishan", "national-eco-civ-demo-zone", None, None), ("yubei", "national-eco-civ-demo-zone", None, None)}),
 ])
@@ -70,6 +72,14 @@ def test_designations_in_sentences_of_our_own(text, expected):
     ("璧山区推进治水。该区力争到2025年空气质量优良天数达到330天。", {("bishan", "good_air_days", 330, "day", None, "target")}),
     ("綦江区计划新增造林3万亩。", {("qijiang", "restored_area", 30000, "mu", None, "plan")}),
     ("In 2022, Yunyang County's GEP reached 45.6 billion yuan.", {("yunyang", "gep", 45.6, "billion yuan", None, "new")}),
+    # A figure with no words of its own measures what the one before it in its sentence does.
+    ("全市空气质量优良天数达到330天，其中万州区达到340天。",
+     {("chongqing", "good_air_days", 330, "day", None, "new"), ("wanzhou", "good_air_days", 340, "day", None, "new")}),
+    ("Bishan District had 320 good air days, and Yubei 330 days, but 12 rainy days.",
+     {("bishan", "good_air_days", 320, "days", None, "new"), ("yubei", "good_air_days", 330, "days", None, "new"),
+      ("yubei", "needs_name_rainy_days", 12, "days", None, "new")}),
+    ("开州区有市级生态文明建设示范乡镇23个，包括厚坝镇、竹溪镇。",
+     {("kaizhou", "municipal_eco_civ_demo_towns", 23, "count", None, "new")}),
     # Chongqing as a whole is the seeds' place `chongqing` (issue 16), for figures only.
     ("Chongqing's forest coverage reached 55.04% in 2023.", {("chongqing", "forest_cover", 55.04, "percent", None, "new")}),
     ("全市森林覆盖率达到55.04%。", {("chongqing", "forest_cover", 55.04, "percent", None, "new")}),

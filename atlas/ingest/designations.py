@@ -197,8 +197,8 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
     "黔江区阿蓬江流域"), or the ones a previous phrase of the sentence took ("won the national health
     county, ... and China's natural oxygen bar"); else, after "it" / 其, the paragraph's subject;
     else the nearest named after it in its clause. A place outside Chongqing before the phrase
-    means the title is not one the atlas maps: none; so does a phrase a figure counts, but for its
-    list in brackets."""
+    means the title is not one the atlas maps: none; a phrase a figure counts goes to its list in
+    brackets or the places after "including" / 包括, never to the subject."""
     para = doc.paragraphs[index]
     text = para.text
     mentions = [m for m in para.mentions if m.role not in ("city", "region")]
@@ -216,8 +216,10 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
         listed = mapped([m for m in mentions if brackets.start(1) <= m.start < brackets.end(1)])
         if listed:
             return tuple(dict.fromkeys(m.place for m in listed)), False
-    if counted:
-        return (), False
+    if counted:  # a count of the title's holders: those it names after "including" hold it
+        members = _MEMBERS_AFTER.search(text, phrase.end, s1)
+        listed = mapped([m for m in mentions if members and members.end() <= m.start < s1 and not doc.places.is_district(m)])
+        return tuple(dict.fromkeys(m.place for m in listed)), False
     previous_end, clause = clause_start(para, phrase)
     segment = [m for m in mentions if clause <= m.start and m.end <= phrase.start]
     subjects = [m for i, m in enumerate(segment)
@@ -236,6 +238,9 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
             return (subject.place,), True
     after = mapped([m for m in mentions if phrase.end <= m.start < s1])
     return ((after[0].place,), False) if after else ((), False)
+
+
+_MEMBERS_AFTER = re.compile(r"\b(?:including|such as|among them)\b|包括|其中有|如")
 
 
 LIST_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}(?:区|县)\s*[:：]")

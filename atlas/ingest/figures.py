@@ -22,7 +22,7 @@ NEEDS_NAME = "needs_name"
 LINK_WORDS = frozenset("reach reaches reached reaching is was were are be will has have had been at of to by "
                        "for about accounts account accounting valued totaling totalling here now with up "
                        "maintained remain remains stood stands from rose risen grew increased".split())
-STOP_WORDS = frozenset("the a an and its their this that in on from which it".split())
+STOP_WORDS = frozenset("the a an and but while whereas its their this that in on from which it".split())
 
 
 @cache
@@ -69,6 +69,24 @@ def suggest_key(text: str, figure: Figure, start: int, clause: int | None = None
         return best[2]
     before = key_window(text, figure, start)[0]
     return f"{NEEDS_NAME}_{_guess(text, figure, before, after) or figure.base.kind}"
+
+
+# Words that say nothing of what a figure measures: with these alone between a figure and the one
+# before in its sentence, it measures the same ("其中万州区达到340天", "and Yubei 330 days").
+_FILLER_ZH = re.compile(r"其中|分别|达到|提升至|提高到|增至|增加到|降至|以及|[达为是有和与及、，,；;:：\s]")
+
+
+def says_nothing(text: str, figure: Figure, mentions: Sequence[Mention], since: int) -> bool:
+    """Whether only places and filler stand between the figure before (ending at `since`) and
+    `figure`, and before its unit."""
+    words = text[since:figure.start]
+    for m in sorted(mentions, key=lambda m: -m.start):
+        if since <= m.start and m.end <= figure.start:
+            words = words[:m.start - since] + " " + words[m.end - since:]
+    words += " ".join(text[figure.counted[0]:figure.counted[1]].split()[:-1])
+    if CJK.search(words):
+        return not _FILLER_ZH.sub("", words)
+    return all(w.lower() in LINK_WORDS | STOP_WORDS | {"respectively"} for w in re.findall(r"[A-Za-z]+", words))
 
 
 def _guess(text: str, figure: Figure, before: str, after: str) -> str:
@@ -240,6 +258,7 @@ def figure_place(doc: Document, index: int, figure: Figure) -> str | None:
         clause = [m for m in clause if not any(b0 <= m.start < b1 for b0, b1 in brackets)]
     if clause and clause[-1].start >= figure.end and _MEMBERS.match(para.text, figure.end):
         clause = [m for m in clause if m.start < figure.end]
+        sentence = [m for m in sentence if m.start < figure.end]  # nor does a member stand for its district
     clause = [m for i, m in enumerate(clause) if not (m.role == CITY and i and clause[i - 1].place is not None
                                                       and _CITY_LOCATOR.search(para.text, clause[i - 1].end, m.start))]
     for roles in (SUBJECT_ROLES, (NEW,)):

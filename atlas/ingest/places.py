@@ -153,13 +153,25 @@ class Places:
     def is_district(self, mention: Mention) -> bool:
         return mention.role == OUTSIDE or self.kind(mention.place) in WHOLE_DISTRICT_KINDS
 
+    def role(self, ident: str) -> str:
+        """KNOWN for a seed place, else NEW (what `add_new` gave)."""
+        return KNOWN if ident in self.atlas.places else NEW
+
     def add_new(self, name_en: str | None, name_zh: str | None, kind: str | None, district: str | None,
                 text: str, ident: str | None = None) -> str:
         """A new place (or more words for one already proposed): its id, from its English name or,
-        for a Chinese name, from its pinyin."""
+        for a Chinese name, from its pinyin. An id the seeds have for a place of the same district
+        is that place, named in a way the seeds lack (厚坝镇 for the town Houba, houba-town): its id
+        is returned, and no new place; of another district, the new place's id gets a number."""
         ident = ident or (slug(name_en) if name_en else None)
         if not ident:
             ident = slug(pinyin_name(name_zh or text)) or "place"
+        seed = self.atlas.places.get(ident)
+        if seed is not None and district in (None, seed.district):
+            return ident
+        base, n = ident, 2
+        while ident in self.atlas.places:
+            ident, n = f"{base}-{n}", n + 1
         entry = self.new.setdefault(ident, {"id": ident, "status": "new", "name_en": name_en or pinyin_name(name_zh),
                                             "name_zh": name_zh, "kind": kind, "district": district, "mentions": []})
         entry["district"] = entry["district"] or district
@@ -306,7 +318,7 @@ def _named_after_known(text: str, start: int, end: int, known: str, state: Place
     if kind == state.names.kinds[known] or (english and slug(title) == known):
         return Mention(start, end, name, known, KNOWN)
     ident = state.add_new(title, None if english else name, kind, state.names.district_of.get(known), name)
-    return Mention(start, end, name, ident, NEW)
+    return Mention(start, end, name, ident, state.role(ident))
 
 
 _OUTSIDE_NAME = re.compile(r"(?:省|自治区|市)?[\u4e00-\u9fff]{0,6}?(?:县|市|旗|州|盟|区)"
@@ -327,19 +339,27 @@ def _new_places(text: str, sentences, found: list[Mention], spans: SpanSet, stat
     out: list[Mention] = []
     districts = [m for m in found if m.role in (KNOWN, NEW) and state.is_district(m)]
     zh_place = _zh_new_place()
-    # Chinese: directly after a district name, or a list after "X区:".
+    # Chinese: directly after a district name, a list after "X区:", or one after 包括 ("including")
+    # in a sentence that names a district before it.
+    starts = []
     for d in districts:
-        listing = re.match(r"\s*[:：]\s*", text[d.end:])
-        pos = d.end + (listing.end() if listing else 0)
+        listing = _LISTING.match(text, d.end)
+        starts.append((listing.end() if listing else d.end, bool(listing), state.district(d.place)))
+    for m in _INCLUDING_ZH.finditer(text) if districts else ():
+        before = [d for d in districts if d.end <= m.start() and sentences.at(d.start) == sentences.at(m.start())]
+        if before:
+            starts.append((m.end(), True, state.district(before[-1].place)))
+    for pos, listing, district in starts:
         while True:
             m = zh_place.match(text, pos)
             if not m or not spans.free(*m.span()) or m.group() in state.names.places:
                 break
+            m = _first_of_pair(text, m, zh_place)
             name = m.group()
             if CITY_WORDS.search(name):
                 break
-            ident = state.add_new(None, name, _kind_of_zh(name), state.district(d.place), name)
-            out.append(Mention(m.start(), m.end(), name, ident, NEW))
+            ident = state.add_new(None, name, _kind_of_zh(name), district, name)
+            out.append(Mention(m.start(), m.end(), name, ident, state.role(ident)))
             spans.add(*m.span())
             sep = re.match(r"[、，,和及与]", text[m.end():m.end() + 1]) if listing else None
             if not sep:
@@ -377,11 +397,21 @@ def _new_places(text: str, sentences, found: list[Mention], spans: SpanSet, stat
         if district is None:
             district = next(iter(paragraph_districts)) if len(paragraph_districts) == 1 else article_district
         ident = state.add_new(name, None, _kind_of_words(name), district, name)
-        out.append(Mention(start, end, name, ident, NEW))
+        out.append(Mention(start, end, name, ident, state.role(ident)))
         spans.add(start, end)
     return out
 
 
+def _first_of_pair(text: str, m: re.Match, zh_place: re.Pattern) -> re.Match:
+    """"厚坝镇和竹溪镇" is two places: the first, when both halves are place names."""
+    for i in range(m.start() + 2, m.end() - 2):
+        if text[i] in "和及与" and zh_place.fullmatch(text, m.start(), i) and zh_place.fullmatch(text, i + 1, m.end()):
+            return zh_place.match(text, m.start(), i)
+    return m
+
+
+_LISTING = re.compile(r"\s*[:：]\s*")
+_INCLUDING_ZH = re.compile(r"包括|其中有")
 CITY_WORDS = re.compile(r"生态环境|政府|委员会|人民|环境局|记者")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 import stat
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,7 @@ from ..model import Atlas
 from .designations import batch_after, batch_in, clause_start, designation_places, list_heading, programme_names
 from .document import Document, Paragraph, read_document
 from .figures import (NEEDS_NAME, clause_at, counted_phrase, figure_place, figure_status, programme_count_key,
-                      suggest_key)
+                      says_nothing, suggest_key)
 from .numbers import Figure, year_near
 from .places import KNOWN, NEW
 from .reading import MAX_CHINESE_EXCERPT, excerpt, slug
@@ -147,18 +148,26 @@ def metric_candidates(doc: Document, source: str, taken: Ids) -> tuple[list[dict
     unplaced = 0
     for index, para in enumerate(doc.paragraphs):
         mention_ends = sorted(m.end for m in para.mentions)
+        before: tuple[int, str, str, int] | None = None  # the sentence, kind, key and end of the figure before
+        previous_end = 0
         for figure in para.figures:
+            s0, s1 = para.sentences.at(figure.start)
+            c0, c1 = clause_at(para.text, s0, s1, figure.start)
+            i = bisect_right(mention_ends, figure.start)
+            # What a figure measures is said after the figure before it in its sentence, if any.
+            since = max(c0, previous_end)
+            named = max(mention_ends[i - 1] if i else s0, since)
+            previous_end = figure.end
+            name = programme_count_key(para.text, figure, para.phrases) or suggest_key(para.text, figure, named, since)
+            if name.startswith(NEEDS_NAME) and before and before[:2] == (s0, figure.base.kind) and says_nothing(
+                    para.text, figure, para.mentions, before[3]):
+                name = before[2]  # "全市...达到330天，其中万州区达到340天": the same measure
+            if not name.startswith(NEEDS_NAME):
+                before = (s0, figure.base.kind, name, figure.end)
             place_id = figure_place(doc, index, figure)
             if place_id is None:
                 unplaced += 1
                 continue
-            s0, s1 = para.sentences.at(figure.start)
-            c0, c1 = clause_at(para.text, s0, s1, figure.start)
-            from bisect import bisect_right
-
-            i = bisect_right(mention_ends, figure.start)
-            named = max(mention_ends[i - 1] if i else s0, s0)
-            name = programme_count_key(para.text, figure, para.phrases) or suggest_key(para.text, figure, named, c0)
             same = found.setdefault((place_id, figure.base.unit, figure.base.value), [])
             if any(m["key"] == name or NEEDS_NAME in (m["key"][:len(NEEDS_NAME)], name[:len(NEEDS_NAME)]) for m in same):
                 continue  # the same figure said again, not another measure of the same value
