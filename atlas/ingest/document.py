@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from ..model import Atlas
 from .designations import Phrase, find_phrases
-from .numbers import Figure, find_figures
 from .places import ANAPHOR, CITY, KNOWN, NEW, OUTSIDE, REGION, Mention, Places, find_mentions, gazetteer_names
 from .reading import Sentences, sentence_spans, simplified, split_paragraphs
 
@@ -20,7 +19,6 @@ class Paragraph:
     mentions: tuple[Mention, ...]
     phrases: tuple[Phrase, ...]
     places: Places
-    figures: list[Figure]  # found once: metrics and designations both ask
 
     def subject(self) -> Mention | None:
         """The place a paragraph is about: the first it names (news paragraphs open on their subject);
@@ -50,5 +48,5 @@ def read_document(text: str, atlas: Atlas, title: str | None) -> Document:
         sentences = Sentences(sentence_spans(body))
         phrases = find_phrases(body, sentences)
         mentions = find_mentions(body, sentences, places, [(p.start, p.end) for p in phrases])
-        paragraphs.append(Paragraph(body, original, sentences, mentions, phrases, places, find_figures(body, original)))
+        paragraphs.append(Paragraph(body, original, sentences, mentions, phrases, places))
     return Document(tuple(paragraphs), atlas, title_place, places)

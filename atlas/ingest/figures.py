@@ -131,9 +131,8 @@ def counted_phrase(text: str, figure: Figure, phrases: Sequence[Phrase]) -> Phra
                                       else text[phrase.end:figure.start])), None)
 
 
-def programme_count_key(text: str, figure: Figure, phrases: Sequence[Phrase]) -> str | None:
+def programme_count_key(phrase: Phrase | None) -> str | None:
     """The key of a count of a title's holders: its programme, plural (national_eco_civ_demo_zones)."""
-    phrase = counted_phrase(text, figure, phrases)
     return phrase.rule.programmes[phrase.levels[0]].replace("-", "_") + "s" if phrase else None
 
 

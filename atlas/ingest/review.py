@@ -20,7 +20,7 @@ from .designations import batch_after, batch_in, clause_start, designation_place
 from .document import Document, Paragraph, read_document
 from .figures import (NEEDS_NAME, clause_at, counted_phrase, figure_place, figure_status, programme_count_key,
                       says_nothing, suggest_key)
-from .numbers import Figure, year_near
+from .numbers import Figure, find_figures, year_near
 from .places import KNOWN, NEW
 from .reading import MAX_CHINESE_EXCERPT, excerpt, slug
 
@@ -101,19 +101,17 @@ def place_candidates(doc: Document) -> list[dict]:
     return [{k: v for k, v in e.items() if v is not None or k in ("kind", "district")} for e in found.values()]
 
 
-def designation_candidates(doc: Document, source: str, taken: Ids) -> list[dict]:
+def designation_candidates(doc: Document, source: str, taken: Ids, counted: set[tuple[int, int]]) -> list[dict]:
     """A designation per place and programme phrase, with the batch its lead-in gives and the
     year of its sentence; the lines of a list under a heading that names a programme take it. A
-    phrase a figure counts ("has 12 ... demonstration towns") is a title of the places it lists,
-    not of the subject."""
+    phrase a figure counts (`counted`: "has 12 ... demonstration towns") is a title of the places
+    it lists, not of the subject."""
     found: dict[tuple[str, str], dict] = {}
     for index, para in enumerate(doc.paragraphs):
         inherited: tuple[str, ...] = ()
-        counted = {getattr(counted_phrase(para.text, f, para.phrases), "start", None)
-                   for f in para.figures} if para.phrases else ()
         for phrase in para.phrases:
             s0, s1 = para.sentences.at(phrase.start)
-            places, shareable = designation_places(doc, index, phrase, inherited, phrase.start in counted)
+            places, shareable = designation_places(doc, index, phrase, inherited, (index, phrase.start) in counted)
             inherited = places if shareable else ()
             batch = batch_in(para.text[clause_start(para, phrase)[1]:phrase.start]) or batch_after(para.text, phrase)
             year = year_near(para.text, *clause_at(para.text, s0, s1, phrase.start), phrase.start)
@@ -137,11 +135,13 @@ def designation_candidates(doc: Document, source: str, taken: Ids) -> list[dict]
     return list(found.values())
 
 
-def metric_candidates(doc: Document, source: str, taken: Ids) -> tuple[list[dict], int]:
+def metric_candidates(doc: Document, source: str, taken: Ids) -> tuple[list[dict], set[tuple[int, int]], int]:
     """A metric per place, value and key (a value said again is one metric, unless programme or
-    vocabulary keys say it measures two things: "6 ... zones and 6 ... bases"), and how many
-    figures are about no mapped place."""
+    vocabulary keys say it measures two things: "6 ... zones and 6 ... bases"); the programme
+    phrases figures count, by paragraph and start; and how many figures are about no mapped place."""
     found: dict[tuple, list[dict]] = {}
+    said: dict[tuple, str] = {}  # a figure's place, value and sentence -> its key: a sentence said again is read once
+    counted: set[tuple[int, int]] = set()
     seeds: dict[tuple[str, str], list] = {}  # the seeds' metrics by place and unit, to find known ones
     for seed in doc.atlas.metrics.values():
         seeds.setdefault((seed.place, seed.base_unit), []).append(seed)
@@ -150,34 +150,43 @@ def metric_candidates(doc: Document, source: str, taken: Ids) -> tuple[list[dict
         mention_ends = sorted(m.end for m in para.mentions)
         before: tuple[int, str, str, int] | None = None  # the sentence, kind, key and end of the figure before
         previous_end = 0
-        for figure in para.figures:
+        for figure in find_figures(para.text, para.original):
+            phrase = counted_phrase(para.text, figure, para.phrases) if para.phrases else None
+            if phrase is not None:
+                counted.add((index, phrase.start))
             s0, s1 = para.sentences.at(figure.start)
             c0, c1 = clause_at(para.text, s0, s1, figure.start)
-            i = bisect_right(mention_ends, figure.start)
             # What a figure measures is said after the figure before it in its sentence, if any.
-            since = max(c0, previous_end)
-            named = max(mention_ends[i - 1] if i else s0, since)
-            previous_end = figure.end
-            name = programme_count_key(para.text, figure, para.phrases) or suggest_key(para.text, figure, named, since)
-            if name.startswith(NEEDS_NAME) and before and before[:2] == (s0, figure.base.kind) and says_nothing(
-                    para.text, figure, para.mentions, before[3]):
-                name = before[2]  # "全市...达到330天，其中万州区达到340天": the same measure
-            if not name.startswith(NEEDS_NAME):
-                before = (s0, figure.base.kind, name, figure.end)
+            since, previous_end = max(c0, previous_end), figure.end
             place_id = figure_place(doc, index, figure)
             if place_id is None:
                 unplaced += 1
+                before = None
                 continue
+            memo = (place_id, figure.base.unit, figure.base.value, para.text[s0:s1], figure.start - s0)
+            name = said.get(memo)
+            if name is None:
+                i = bisect_right(mention_ends, figure.start)
+                named = max(mention_ends[i - 1] if i else s0, since)
+                name = programme_count_key(phrase) or suggest_key(para.text, figure, named, since)
+                if name.startswith(NEEDS_NAME) and before and before[:2] == (s0, figure.base.kind) and says_nothing(
+                        para.text, figure, para.mentions, before[3]):
+                    name = before[2]  # "全市...达到330天，其中万州区达到340天": the same measure
+            if not name.startswith(NEEDS_NAME):
+                before = (s0, figure.base.kind, name, figure.end)
+            if memo in said:
+                continue
+            said[memo] = name
             same = found.setdefault((place_id, figure.base.unit, figure.base.value), [])
             if any(m["key"] == name or NEEDS_NAME in (m["key"][:len(NEEDS_NAME)], name[:len(NEEDS_NAME)]) for m in same):
                 continue  # the same figure said again, not another measure of the same value
-            metric = _metric(seeds.get((place_id, figure.base.unit), ()), taken, place_id, figure, name, year_near(para.text, c0, c1, figure.start),
-                             source, excerpt(para.original, figure.start, figure.end,
-                                             _anchor(para, place_id, s0, s1), (s0, s1)),
+            metric = _metric(seeds.get((place_id, figure.base.unit), ()), taken, place_id, figure, name,
+                             year_near(para.text, c0, c1, figure.start), source,
+                             excerpt(para.original, figure.start, figure.end, _anchor(para, place_id, s0, s1), (s0, s1)),
                              figure_status(para.text, c0, figure))
             if all(m["key"] != metric["key"] for m in same):
                 same.append(metric)
-    return [m for same in found.values() for m in same], unplaced
+    return [m for same in found.values() for m in same], counted, unplaced
 
 
 def ingest_article(text: str, atlas: Atlas, source: dict) -> Review:
@@ -187,8 +196,8 @@ def ingest_article(text: str, atlas: Atlas, source: dict) -> Review:
     place by any of its names."""
     doc = read_document(text, atlas, source.get("title"))
     taken = Ids(set(atlas.designations) | set(atlas.metrics))
-    metrics, unplaced = metric_candidates(doc, source["id"], taken)
-    designations = designation_candidates(doc, source["id"], taken)
+    metrics, counted, unplaced = metric_candidates(doc, source["id"], taken)
+    designations = designation_candidates(doc, source["id"], taken, counted)
     missing = {d["programme"] for d in designations} - set(atlas.programmes)
     used = {e["place"] for e in designations + metrics}
     places = [p for p in place_candidates(doc) if p["status"] == "known" or p["district"] or p["id"] in used]
