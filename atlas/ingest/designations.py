@@ -111,7 +111,8 @@ def _generic_zh() -> tuple[re.Pattern, re.Pattern]:
 def is_generic(text: str, start: int, end: int) -> bool:
     """Whether a phrase names a kind of thing rather than a title held: after "a" or "an" ("taking
     the establishment of an ecological civilization construction demonstration zone as the starting
-    point"), unless after "as a" ("selected as a national EOD pilot"), or between "the" and "site"; in Chinese, before 考核 or 标准
+    point"), unless after "as a" ("selected as a national EOD pilot"), or between "the" and "site"
+    ("safeguard the World Natural Heritage site"); in Chinese, before 考核 or 标准
     ("达到生态乡镇考核指标要求") or after 争创 ("积极争创国家生态乡镇")."""
     if CJK.search(text, start, end):
         after, before = _generic_zh()
@@ -218,7 +219,8 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
             return tuple(dict.fromkeys(m.place for m in listed)), False
     if counted:  # a count of the title's holders: those it names after "including" hold it
         members = _MEMBERS_AFTER.search(text, phrase.end, s1)
-        listed = mapped([m for m in mentions if members and members.end() <= m.start < s1 and not doc.places.is_district(m)])
+        listed = mapped([m for m in mentions if members and members.end() <= m.start < s1
+                         and not doc.places.is_district(m)])
         return tuple(dict.fromkeys(m.place for m in listed)), False
     previous_end, clause = clause_start(para, phrase)
     segment = [m for m in mentions if clause <= m.start and m.end <= phrase.start]
@@ -240,7 +242,7 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
     return ((after[0].place,), False) if after else ((), False)
 
 
-_MEMBERS_AFTER = re.compile(r"\b(?:including|such as|among them)\b|包括|其中有|如")
+_MEMBERS_AFTER = re.compile(r"\b(?:including|such as|among them)\b|包括|其中有")
 
 
 LIST_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}(?:区|县)\s*[:：]")

@@ -224,16 +224,17 @@ SUBJECT_ROLES = (KNOWN, ANAPHOR, CITY, OUTSIDE, REGION)
 # Places in brackets list examples ("6 ... zones (Bishan, Yubei, ...) and 6 ... bases"); places
 # after "including" are among those counted ("23 towns including Houba"): neither is a subject.
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")
+_MEMBERS = re.compile(r"[^.;。；]{0,40}?\b(?:including|such as|among them)\b|[^。；]{0,10}?(?:包括|其中)")
 # Chongqing named after a place only to say where it is: "Wanzhou, in northeast Chongqing, has ...",
 # "Tongluo Flower Valley in the Nanan district of Chongqing covers ...".
-_CITY_LOCATOR = re.compile(r"\b(?:in|of|across|within)\s+(?:the\s+)?(?:(?:north|south|east|west)*(?:ern)?\s+|central\s+)?$", re.I)
+_CITY_LOCATOR = re.compile(r"\b(?:in|of|across|within)\s+(?:the\s+)?(?:(?:north|south|east|west)*(?:ern)?\s+|central\s+)?$",
+                           re.I)
 
 
 def _brackets(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if text.find("(", start, end) < 0 and text.find("（", start, end) < 0:
         return []  # most sentences: no search
     return [b.span() for b in _BRACKETED.finditer(text, start, end)]
-_MEMBERS = re.compile(r"[^.;。；]{0,40}?\b(?:including|such as|among them|like)\b|[^。；]{0,10}?(?:包括|其中|如)")
 
 
 def figure_place(doc: Document, index: int, figure: Figure) -> str | None:
