@@ -1,6 +1,7 @@
 """What a careful reader finds in each article of ../shared/ingest-corpus, and how `atlas ingest`
-is scored against it (precision and recall per article and overall). Shared by
-tests/test_ingest_corpus.py and benchmarks/ingest_score.py.
+is scored against it (precision and recall per article and overall); and how it is scored on the
+five seed articles against their curated facts. Shared by tests/test_ingest_corpus.py,
+tests/test_ingest.py and benchmarks/ingest_score.py.
 
 Each expected fact names its place by id (places the seeds know) or by a name the article uses:
 - ("place", name, district code)
@@ -21,7 +22,7 @@ from atlas.ingest import article_source, ingest_article, read_article
 from atlas.model import Atlas
 from atlas.units import normalise as to_base
 
-from .shared import SHARED
+from .shared import ARTICLES, SHARED
 
 CORPUS = SHARED / "ingest-corpus"
 GOAL = 0.9
@@ -63,7 +64,8 @@ EXPECTED: dict[str, list[tuple]] = {
     ],
     # 2023's municipal demonstration districts and Two Mountains bases; Kaizhou's and Wushan's
     # national titles; Jiulongpo's good-air days and satisfaction (2019 and 2023); Zhong County's
-    # transformed enterprises. The municipality's running totals are Chongqing's, not mapped.
+    # transformed enterprises; the municipality's running totals, Chongqing's as a whole (the
+    # seeds' place `chongqing` since issue 16), counts of the places holding each title.
     "kxzc-2024-06-07-zh.txt": [
         *[("place", p, code) for p, code in (
             ("kaizhou", "500154"), ("jiulongpo", "500107"), ("zhong-county", "500233"), ("wushan", "500237"),
@@ -83,6 +85,9 @@ EXPECTED: dict[str, list[tuple]] = {
         ("metric", "jiulongpo", "public_satisfaction", 73, "percent"),
         ("metric", "jiulongpo", "public_satisfaction", 94, "percent"),
         ("metric", "zhong-county", "green_transformed_enterprises", 26, "count"),
+        ("metric", "chongqing", "municipal_eco_civ_demo_zones", 15, "count"),
+        ("metric", "chongqing", "municipal_two_mountains_bases", 24, "count"),
+        ("metric", "chongqing", "municipal_eco_civ_demo_towns", 321, "count"),
     ],
     # Fengjie's floating-waste shares, navel-orange area and output; Hanfeng Lake's bird species
     # (a decade ago and now); Qutang Gorge and Yongle town, both in Fengjie.
@@ -189,8 +194,47 @@ def total(scores: Iterable[Score]) -> Score:
                               for f in ("expected", "found", "matched_expected", "matched_found")))
 
 
-def table(scores: list[Score]) -> str:
-    rows = ["| article | expected | candidates | recall | precision |", "|---|---|---|---|---|"]
-    for s in [*scores, total(scores)]:
+def table(scores: list[Score], header: str = "article | expected", overall: bool = True) -> str:
+    rows = [f"| {header} | candidates | recall | precision |", "|---|---|---|---|---|"]
+    for s in [*scores, total(scores)] if overall else scores:
         rows.append(f"| {s.article} | {s.expected} | {s.found} | {s.recall:.2f} | {s.precision:.2f} |")
     return "\n".join(rows)
+
+
+# --- the seed articles -----------------------------------------------------------------------------
+
+def fact_keys(designations: Iterable[dict], metrics: Iterable[dict]) -> set[tuple]:
+    """Designations as (place, programme); figures as (place, key, base unit, base value). A
+    candidate figure takes a seed's key when it has that seed's place and value and comes from the
+    seed's source, so for a seed article's figures this measures place and value."""
+    keys = {("designation", d["place"], d["programme"]) for d in designations}
+    for m in metrics:
+        unit, value = _base(m["value"], m["unit"])
+        keys.add(("metric", m["place"], m["key"], unit, round(value, 6)))
+    return keys
+
+
+def curated(atlas: Atlas, source: str | None = None) -> set[tuple]:
+    """The seeds' facts whose evidence comes from `source` (all of them for None): every designation
+    and figure, targets, plans and Chongqing's as a whole included."""
+    return fact_keys([vars(d) for d in atlas.designations.values() if source in (None, d.evidence.source)],
+                     [{"place": m.place, "key": m.key, "value": m.base_value, "unit": m.base_unit}
+                      for m in atlas.metrics.values() if source in (None, m.evidence.source)])
+
+
+def seed_score(name: str, designations: list[dict], metrics: list[dict], atlas: Atlas) -> Score:
+    """Recall: the share of a seed article's curated facts among its candidates. Precision: the
+    share of candidates that are curated facts (from any source)."""
+    source = next(s for s in atlas.sources.values() if s.file == name)
+    wanted, everything = curated(atlas, source.id), curated(atlas)
+    found = fact_keys(designations, metrics)
+    return Score(name, len(wanted), len(found), len(wanted & found), len(found & everything))
+
+
+def seed_scores(atlas: Atlas) -> list[Score]:
+    scores = []
+    for path in sorted(ARTICLES.glob("*.txt")):
+        text = read_article(path)
+        review = ingest_article(text, atlas, article_source(atlas, path, text))
+        scores.append(seed_score(path.name, review.designations, review.metrics, atlas))
+    return scores

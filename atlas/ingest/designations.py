@@ -111,7 +111,8 @@ def _generic_zh() -> tuple[re.Pattern, re.Pattern]:
 def is_generic(text: str, start: int, end: int) -> bool:
     """Whether a phrase names a kind of thing rather than a title held: after "a" or "an" ("taking
     the establishment of an ecological civilization construction demonstration zone as the starting
-    point"), unless after "as a" ("selected as a national EOD pilot"); in Chinese, before 考核 or 标准
+    point"), unless after "as a" ("selected as a national EOD pilot"), or between "the" and "site"
+    ("safeguard the World Natural Heritage site"); in Chinese, before 考核 or 标准
     ("达到生态乡镇考核指标要求") or after 争创 ("积极争创国家生态乡镇")."""
     if CJK.search(text, start, end):
         after, before = _generic_zh()
@@ -119,6 +120,8 @@ def is_generic(text: str, start: int, end: int) -> bool:
     words = re.findall(r"[\w'’-]+", text[max(0, start - 40):start])
     while words and words[-1].lower() in ("national", "municipal", "municipal-level", "state-level"):
         words.pop()
+    if words and words[-1].lower() == "the" and re.match(r"\s+(?:site|area|property)\b", text[end:end + 10]):
+        return True  # "safeguard the World Natural Heritage site": a place spoken of, not a title given
     return bool(words) and words[-1].lower() in ("a", "an") and (len(words) < 2 or words[-2].lower() not in TITLE_VERBS)
 
 
@@ -186,7 +189,8 @@ def clause_start(para: Paragraph, phrase: Phrase) -> tuple[int, int]:
     return previous_end, max(previous_end, semicolon + 1)
 
 
-def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tuple[str, ...],
+                       counted: bool = False) -> tuple[tuple[str, ...], bool]:
     """The places a programme phrase names, and whether a next phrase in the sentence may share them:
     the place whose name holds the phrase ("Jinyun Mountain National Nature Reserve"); else a list in
     brackets right after it ("... zones (Bishan, Yubei, Beibei, ...)"); else the places named before
@@ -194,7 +198,8 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
     "黔江区阿蓬江流域"), or the ones a previous phrase of the sentence took ("won the national health
     county, ... and China's natural oxygen bar"); else, after "it" / 其, the paragraph's subject;
     else the nearest named after it in its clause. A place outside Chongqing before the phrase
-    means the title is not one the atlas maps: none."""
+    means the title is not one the atlas maps: none; a phrase a figure counts goes to its list in
+    brackets or the places after "including" / 包括, never to the subject."""
     para = doc.paragraphs[index]
     text = para.text
     mentions = [m for m in para.mentions if m.role not in ("city", "region")]
@@ -212,6 +217,11 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
         listed = mapped([m for m in mentions if brackets.start(1) <= m.start < brackets.end(1)])
         if listed:
             return tuple(dict.fromkeys(m.place for m in listed)), False
+    if counted:  # a count of the title's holders: those it names after "including" hold it
+        members = _MEMBERS_AFTER.search(text, phrase.end, s1)
+        listed = mapped([m for m in mentions if members and members.end() <= m.start < s1
+                         and not doc.places.is_district(m)])
+        return tuple(dict.fromkeys(m.place for m in listed)), False
     previous_end, clause = clause_start(para, phrase)
     segment = [m for m in mentions if clause <= m.start and m.end <= phrase.start]
     subjects = [m for i, m in enumerate(segment)
@@ -230,6 +240,9 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
             return (subject.place,), True
     after = mapped([m for m in mentions if phrase.end <= m.start < s1])
     return ((after[0].place,), False) if after else ((), False)
+
+
+_MEMBERS_AFTER = re.compile(r"\b(?:including|such as|among them)\b|包括|其中有")
 
 
 LIST_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}(?:区|县)\s*[:：]")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
+from .designations import Phrase
 from .numbers import Figure
 from .places import ANAPHOR, CITY, KNOWN, NEW, OUTSIDE, REGION, UNMAPPED, Mention
 from .reading import CJK, slug
@@ -21,7 +22,7 @@ NEEDS_NAME = "needs_name"
 LINK_WORDS = frozenset("reach reaches reached reaching is was were are be will has have had been at of to by "
                        "for about accounts account accounting valued totaling totalling here now with up "
                        "maintained remain remains stood stands from rose risen grew increased".split())
-STOP_WORDS = frozenset("the a an and its their this that in on from which it".split())
+STOP_WORDS = frozenset("the a an and but while whereas its their this that in on from which it".split())
 
 
 @cache
@@ -70,13 +71,34 @@ def suggest_key(text: str, figure: Figure, start: int, clause: int | None = None
     return f"{NEEDS_NAME}_{_guess(text, figure, before, after) or figure.base.kind}"
 
 
+# Words that say nothing of what a figure measures: with these alone between a figure and the one
+# before in its sentence, it measures the same ("其中万州区达到340天", "and Yubei 330 days").
+_FILLER_ZH = re.compile(r"其中|分别|达到|提升至|提高到|增至|增加到|降至|以及|[达为是有和与及、，,；;:：\s]")
+
+
+def says_nothing(text: str, figure: Figure, mentions: Sequence[Mention], since: int) -> bool:
+    """Whether only places and filler stand between the figure before (ending at `since`) and
+    `figure`, and before its unit."""
+    words = text[since:figure.start]
+    for m in sorted(mentions, key=lambda m: -m.start):
+        if since <= m.start and m.end <= figure.start:
+            words = words[:m.start - since] + " " + words[m.end - since:]
+    words += " ".join(text[figure.counted[0]:figure.counted[1]].split()[:-1])
+    if CJK.search(words):
+        return not _FILLER_ZH.sub("", words)
+    return all(w.lower() in LINK_WORDS | STOP_WORDS | {"respectively"} for w in re.findall(r"[A-Za-z]+", words))
+
+
 def _guess(text: str, figure: Figure, before: str, after: str) -> str:
     """A few words to name an unnamed figure by: what is counted, or the words before it."""
     if CJK.search(before + after):
         return ""
     stop = LINK_WORDS | STOP_WORDS
     nouns = []
-    for word in re.findall(r"[A-Za-z]+", after):
+    words = re.findall(r"[A-Za-z]+", after)
+    if figure.unit == "doubling":  # "a doubling of its forest area": what is doubled, as a multiple
+        words = [w for w in words[1:] if w.lower() not in stop] and [*words[1:], "multiple"]
+    for word in words:
         if word.lower() in stop and nouns:
             break
         if word.lower() not in stop:
@@ -92,6 +114,26 @@ def _guess(text: str, figure: Figure, before: str, after: str) -> str:
     picked = picked or nouns[:3]
     key = slug(" ".join(picked), "_")
     return key if re.match(r"[a-z]", key) else ""
+
+
+# Between a count and the programme phrase naming what it counts: level words, quotes, or a bracket
+# ("6 national ... demonstration zones", "生态文明建设示范乡镇(街道)321个").
+_COUNT_GAP = re.compile(r"^(?:\s|[\"'“”‘’]|national|municipal(?:-level)?|state-level|[(（][^)）]{0,8}[)）])*$", re.I)
+
+
+def counted_phrase(text: str, figure: Figure, phrases: Sequence[Phrase]) -> Phrase | None:
+    """The programme phrase a figure counts the holders of: "6 national ecological civilization
+    construction demonstration zones", "“绿水青山就是金山银山”实践创新基地24个"."""
+    if figure.base.kind != "count":
+        return None
+    return next((phrase for phrase in phrases if (figure.start < phrase.start <= figure.counted[1] or phrase.end <= figure.start)
+                 and _COUNT_GAP.match(text[figure.counted[0]:phrase.start] if phrase.start > figure.start
+                                      else text[phrase.end:figure.start])), None)
+
+
+def programme_count_key(phrase: Phrase | None) -> str | None:
+    """The key of a count of a title's holders: its programme, plural (national_eco_civ_demo_zones)."""
+    return phrase.rule.programmes[phrase.levels[0]].replace("-", "_") + "s" if phrase else None
 
 
 # --- targets and plans ---------------------------------------------------------------------------
@@ -167,7 +209,10 @@ def clause_at(text: str, start: int, end: int, pos: int) -> tuple[int, int]:
     """The clause of the sentence [start, end) holding `pos`: reports pack several facts into one
     sentence, a clause each ("... has won the title of ..., and 23 towns (streets) ..."; Chinese
     clauses between semicolons)."""
+    brackets = _brackets(text, start, end)
     for m in _CLAUSE_BREAK.finditer(text, start, end):
+        if any(b0 < m.start() < b1 for b0, b1 in brackets):
+            continue  # a list in brackets: "(Bishan, Yubei, and Chengkou)"
         if m.end() <= pos:
             start = m.end()
         elif m.start() >= pos:
@@ -176,22 +221,46 @@ def clause_at(text: str, start: int, end: int, pos: int) -> tuple[int, int]:
 
 
 SUBJECT_ROLES = (KNOWN, ANAPHOR, CITY, OUTSIDE, REGION)
+# Places in brackets list examples ("6 ... zones (Bishan, Yubei, ...) and 6 ... bases"); places
+# after "including" are among those counted ("23 towns including Houba"): neither is a subject.
+_BRACKETED = re.compile(r"[(（][^)）]*[)）]")
+_MEMBERS = re.compile(r"[^.;。；]{0,40}?\b(?:including|such as|among them)\b|[^。；]{0,10}?(?:包括|其中)")
+# Chongqing named after a place only to say where it is: "Wanzhou, in northeast Chongqing, has ...",
+# "Tongluo Flower Valley in the Nanan district of Chongqing covers ...".
+_CITY_LOCATOR = re.compile(r"\b(?:in|of|across|within)\s+(?:the\s+)?(?:(?:north|south|east|west)*(?:ern)?\s+|central\s+)?$",
+                           re.I)
+
+
+def _brackets(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    if text.find("(", start, end) < 0 and text.find("（", start, end) < 0:
+        return []  # most sentences: no search
+    return [b.span() for b in _BRACKETED.finditer(text, start, end)]
 
 
 def figure_place(doc: Document, index: int, figure: Figure) -> str | None:
     """The place a figure is about: the nearest place its clause names (before it, else after; new
     places only when no known one is there); else the subject of its paragraph, or of the one before
-    when its own names none. Chongqing itself, a region or a place outside Chongqing chosen so means
-    the figure is about no place the atlas maps: None (Chongqing after the figure is what it is
-    measured against: "12% of Chongqing's clean energy supply"). A figure right after 等 ("A镇等8个
-    乡镇") counts a group, not the place before."""
+    when its own names none. Chongqing itself chosen so gives the seeds' place for the city as a
+    whole (None if they have none); a region or a place outside Chongqing means the figure is about
+    no place the atlas maps: None. Places after the figure are no subject when they are what it is
+    measured against ("12% of Chongqing's clean energy supply") or among what it counts ("23 towns
+    including Houba"), nor are places in brackets. A figure right after 等 ("A镇等8个乡镇") counts
+    a group, not the place before."""
     para = doc.paragraphs[index]
     if para.text[max(0, figure.start - 1):figure.start] == "等":
         return None
     s0, s1 = para.sentences.at(figure.start)
     c0, c1 = clause_at(para.text, s0, s1, figure.start)
     sentence = [m for m in para.mentions if s0 <= m.start < s1]
+    brackets = [b for b in _brackets(para.text, c0, c1) if not b[0] <= figure.start < b[1]]
     clause = [m for m in sentence if c0 <= m.start < c1 and (m.role not in UNMAPPED or m.end <= figure.start)]
+    if brackets:
+        clause = [m for m in clause if not any(b0 <= m.start < b1 for b0, b1 in brackets)]
+    if clause and clause[-1].start >= figure.end and _MEMBERS.match(para.text, figure.end):
+        clause = [m for m in clause if m.start < figure.end]
+        sentence = [m for m in sentence if m.start < figure.end]  # nor does a member stand for its district
+    clause = [m for i, m in enumerate(clause) if not (m.role == CITY and i and clause[i - 1].place is not None
+                                                      and _CITY_LOCATOR.search(para.text, clause[i - 1].end, m.start))]
     for roles in (SUBJECT_ROLES, (NEW,)):
         pool = [m for m in clause if m.role in roles or (m.role == NEW and doc.places.is_district(m))]
         chosen = _nearest(pool, figure.start, figure.end)

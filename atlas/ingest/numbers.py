@@ -25,12 +25,14 @@ _FIGURE = re.compile(
     r"(?P<number>(?<![A-Za-z0-9_.,+-])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w-])|(?:"
     + names_pattern(units.NUMBER_WORDS) + r")(?!-))"
     r"(?P<scale>(?:\s+(?:thousand|million|billion)\b)*)(?P<percent>%|\s+percent\b|\s+per\s+cent\b)?")
-_UNIT_WORD = re.compile(r"\s*([A-Za-z]+(?:[-'’][A-Za-z]+)*)")
+# A word before a unit, quoted or not ('6 "Two Mountains" practice and innovation bases').
+_UNIT_WORD = re.compile(r"\s*[\"“”]?([A-Za-z]+(?:[-'’][A-Za-z]+)*)[\"“”]?")
 MAX_WORDS_BEFORE_UNIT = 6
 QUOTES = tuple("'\"‘“")
 # The units a figure may be stated in (pint's names); counted nouns come from units.txt.
 FIGURE_UNITS = frozenset(("hectare", "mu", "acre", "meter ** 2", "kilometer ** 2", "yuan", "watt", "kilowatt",
-                          "megawatt", "gigawatt", "metric_ton", "tonne", "kilogram", "day", "percent", "kilometer"))
+                          "megawatt", "gigawatt", "metric_ton", "tonne", "kilogram", "day", "percent", "kilometer",
+                          "doubling"))
 
 _ZH_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[一二两三四五六七八九十百千万亿零〇点]{2,}|[一二两三四五六七八九十]"
 _ZH_FIGURE = re.compile(
@@ -126,8 +128,9 @@ def find_figures(text: str, original: str | None = None) -> list[Figure]:
     for m in _FIGURE.finditer(lowered if len(lowered) == len(text) else text):
         scale = m.group("scale").lower().split()
         number = text[m.start("number"):m.end("number")]
-        if number.lower() in ("a", "an") and not scale or text[m.start() - 1:m.start()] in QUOTES:
-            continue  # "a" alone is no number; a quoted one opens a slogan ("'one village, one product'")
+        a = number.lower() in ("a", "an") and not scale
+        if a and text[m.end():m.end() + 9].lower() != " doubling" or text[m.start() - 1:m.start()] in QUOTES:
+            continue  # "a" alone is no number (but "a doubling" is); a quoted one opens a slogan
         if number.isalpha() and re.match(r"\s+[A-Z]", text[m.end("number"):]):
             continue  # a number word starting a name: "Three Gorges", "Two Rivers and Four Banks"
         if m.group("percent"):
@@ -136,6 +139,8 @@ def find_figures(text: str, original: str | None = None) -> list[Figure]:
             end, unit_words = found
         else:
             continue
+        if a != (unit_words == ["doubling"]):
+            continue  # only "a doubling" is one
         figure = _figure(text, m.start(), end, (m.end(), end), original)
         if figure is None:
             continue
@@ -151,9 +156,14 @@ def find_figures(text: str, original: str | None = None) -> list[Figure]:
     figures += _counted_by_number_of(text, original, {f.start for f in figures})
     kept: list[Figure] = []
     for figure in sorted(figures, key=lambda f: (f.start, -f.end)):
-        if not kept or figure.start >= kept[-1].end:
+        if (not kept or figure.start >= kept[-1].end) and not _PER.search(text, max(0, figure.start - 8), figure.start):
             kept.append(figure)
     return kept
+
+
+# A figure after "per" or 每 is what another is measured by ("energy consumption per 10,000 yuan
+# of GDP", "每万元GDP能耗"), not a figure of its own.
+_PER = re.compile(r"(?:\bper|每|单位)\s*$", re.I)
 
 
 def _counted_by_number_of(text: str, original: str, taken: set[int]) -> list[Figure]:

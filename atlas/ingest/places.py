@@ -77,18 +77,22 @@ class Names:
     district_of: dict[str, str]   # place id (known or new district) -> district code
     kinds: dict[str, str | None]  # place id -> kind
     outside: frozenset[str]       # normalised province names; other names no place has are regions
+    city: str | None              # the place for Chongqing as a whole, if the seeds have one
 
 
 def gazetteer_names(atlas: Atlas) -> Names:
     vocab = vocabulary()
     ambiguous = vocab["ambiguous_short_zh"]
+    # Chongqing as a whole is read by _CITY in all its ways ("Chongqing", "the city", 全市), not
+    # as a place name: it holds city-wide figures, never a title or a place of its own.
+    mapped = [p for p in atlas.places.values() if not p.city_wide]
     places: dict[str, str] = {}
-    for place in atlas.places.values():
+    for place in mapped:
         for name in place.names():
             places.setdefault(normalise(name), place.id)
-    by_code = {p.district: p.id for p in atlas.places.values() if p.kind in WHOLE_DISTRICT_KINDS}
+    by_code = {p.district: p.id for p in mapped if p.kind in WHOLE_DISTRICT_KINDS}
     districts: dict[str, dict] = {}
-    all_names: set[str] = {n for p in atlas.places.values() for n in p.names()}
+    all_names: set[str] = {n for p in mapped for n in p.names()}
     for d in atlas.districts.values():
         names = district_names(d.name_en, d.name_zh, ambiguous)
         all_names |= names
@@ -107,14 +111,16 @@ def gazetteer_names(atlas: Atlas) -> Names:
     district_of = {p.id: p.district for p in atlas.places.values()} | {
         e["id"]: e["district"] for e in districts.values()}
     kinds = {p.id: p.kind for p in atlas.places.values()} | {e["id"]: e["kind"] for e in districts.values()}
+    city = next((p.id for p in atlas.places.values() if p.city_wide), None)
     return Names(re.compile(pattern), re.compile(pattern, re.IGNORECASE), places, districts, district_of, kinds,
-                 frozenset(normalise(n) for n in outside))
+                 frozenset(normalise(n) for n in outside), city)
 
 
 @dataclass(frozen=True)
 class Mention:
-    """Where a paragraph names a place: `place` is its id (known or new), None where it stands for
-    no place of the atlas (Chongqing, a region, a place outside Chongqing)."""
+    """Where a paragraph names a place: `place` is its id (known or new); for Chongqing as a whole
+    the seeds' place for the city (which takes city-wide figures, never a title), if any; None for
+    a region or a place outside Chongqing."""
 
     start: int
     end: int
@@ -147,13 +153,25 @@ class Places:
     def is_district(self, mention: Mention) -> bool:
         return mention.role == OUTSIDE or self.kind(mention.place) in WHOLE_DISTRICT_KINDS
 
+    def role(self, ident: str) -> str:
+        """KNOWN for a seed place, else NEW (what `add_new` gave)."""
+        return KNOWN if ident in self.atlas.places else NEW
+
     def add_new(self, name_en: str | None, name_zh: str | None, kind: str | None, district: str | None,
                 text: str, ident: str | None = None) -> str:
         """A new place (or more words for one already proposed): its id, from its English name or,
-        for a Chinese name, from its pinyin."""
+        for a Chinese name, from its pinyin. An id the seeds have for a place of the same district
+        is that place, named in a way the seeds lack (厚坝镇 for the town Houba, houba-town): its id
+        is returned, and no new place; of another district, the new place's id gets a number."""
         ident = ident or (slug(name_en) if name_en else None)
         if not ident:
             ident = slug(pinyin_name(name_zh or text)) or "place"
+        seed = self.atlas.places.get(ident)
+        if seed is not None and district in (None, seed.district):
+            return ident
+        base, n = ident, 2
+        while ident in self.atlas.places:
+            ident, n = f"{base}-{n}", n + 1
         entry = self.new.setdefault(ident, {"id": ident, "status": "new", "name_en": name_en or pinyin_name(name_zh),
                                             "name_zh": name_zh, "kind": kind, "district": district, "mentions": []})
         entry["district"] = entry["district"] or district
@@ -185,6 +203,13 @@ def pinyin_name(name_zh: str | None) -> str | None:
 def _zh_new_place() -> re.Pattern:
     suffixes = sorted(vocabulary()["place_suffixes_zh"], key=len, reverse=True)
     return re.compile(r"[\u4e00-\u9fff]{1,6}(?:" + "|".join(suffixes) + r")(?![\u4e00-\u9fff]{0,1}(?:局|委|办|部|站|厅|会))")
+
+
+@cache
+def _named_after() -> re.Pattern:
+    words = vocabulary()["named_after_known"]
+    # 乡村 is "rural", 村民 "villagers": no place.
+    return re.compile(r"\s+(?:" + "|".join(words["en"]) + r")\b|(?:" + "|".join(words["zh"]) + ")(?![村民镇落])", re.I)
 
 
 @cache
@@ -251,7 +276,11 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
         if m.group()[0].isascii() and m.start() and text[m.start() - 1].isalnum():
             continue  # inside a word: names begin at a word boundary (Chinese has none)
         key = normalise(m.group())
-        if key in names.places:
+        known = names.places.get(key)
+        after = _named_after().match(text, m.end()) if known and names.kinds[known] not in WHOLE_DISTRICT_KINDS else None
+        if after:
+            mention = _named_after_known(text, m.start(), after.end(), known, state)
+        elif key in names.places:
             mention = Mention(m.start(), m.end(), text[m.start():m.end()], names.places[key], KNOWN)
         elif key in names.districts:
             district = names.districts[key]
@@ -271,11 +300,25 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
             spans.add(start, end)
     for m in _CITY.finditer(text):
         if spans.free(*m.span()) and not (m.start() == 0 and _DATELINE.match(text, m.end())):
-            found.append(Mention(m.start(), m.end(), m.group(), None, CITY))
+            found.append(Mention(m.start(), m.end(), m.group(), names.city, CITY))
             spans.add(*m.span())
     found.sort(key=lambda x: x.start)
     found += _new_places(text, sentences, found, spans, state)
     return _resolve_references(text, sorted(found, key=lambda x: x.start), spans, state, sentences)
+
+
+def _named_after_known(text: str, start: int, end: int, known: str, state: Places) -> Mention:
+    """A known place's name and a place word after it: another place named after it (仙女山镇, "the
+    Furong River basin"), new, in its district; the known place itself when the word only says what
+    it is ("Houba Town" for the town Houba) or the longer name is its id."""
+    name = text[start:end]
+    english = name[0].isascii()
+    title = " ".join(w if w[0].isupper() else w.capitalize() for w in name.split()) if english else None
+    kind = _kind_of_words(title) if english else _kind_of_zh(name)
+    if kind == state.names.kinds[known] or (english and slug(title) == known):
+        return Mention(start, end, name, known, KNOWN)
+    ident = state.add_new(title, None if english else name, kind, state.names.district_of.get(known), name)
+    return Mention(start, end, name, ident, state.role(ident))
 
 
 _OUTSIDE_NAME = re.compile(r"(?:省|自治区|市)?[\u4e00-\u9fff]{0,6}?(?:县|市|旗|州|盟|区)"
@@ -296,19 +339,27 @@ def _new_places(text: str, sentences, found: list[Mention], spans: SpanSet, stat
     out: list[Mention] = []
     districts = [m for m in found if m.role in (KNOWN, NEW) and state.is_district(m)]
     zh_place = _zh_new_place()
-    # Chinese: directly after a district name, or a list after "X区:".
+    # Chinese: directly after a district name, a list after "X区:", or one after 包括 ("including")
+    # in a sentence that names a district before it.
+    starts = []
     for d in districts:
-        listing = re.match(r"\s*[:：]\s*", text[d.end:])
-        pos = d.end + (listing.end() if listing else 0)
+        listing = _LISTING.match(text, d.end)
+        starts.append((listing.end() if listing else d.end, bool(listing), state.district(d.place)))
+    for m in _INCLUDING_ZH.finditer(text) if districts else ():
+        before = [d for d in districts if d.end <= m.start() and sentences.at(d.start) == sentences.at(m.start())]
+        if before:
+            starts.append((m.end(), True, state.district(before[-1].place)))
+    for pos, listing, district in starts:
         while True:
             m = zh_place.match(text, pos)
             if not m or not spans.free(*m.span()) or m.group() in state.names.places:
                 break
+            m = _first_of_pair(text, m, zh_place)
             name = m.group()
             if CITY_WORDS.search(name):
                 break
-            ident = state.add_new(None, name, _kind_of_zh(name), state.district(d.place), name)
-            out.append(Mention(m.start(), m.end(), name, ident, NEW))
+            ident = state.add_new(None, name, _kind_of_zh(name), district, name)
+            out.append(Mention(m.start(), m.end(), name, ident, state.role(ident)))
             spans.add(*m.span())
             sep = re.match(r"[、，,和及与]", text[m.end():m.end() + 1]) if listing else None
             if not sep:
@@ -346,11 +397,21 @@ def _new_places(text: str, sentences, found: list[Mention], spans: SpanSet, stat
         if district is None:
             district = next(iter(paragraph_districts)) if len(paragraph_districts) == 1 else article_district
         ident = state.add_new(name, None, _kind_of_words(name), district, name)
-        out.append(Mention(start, end, name, ident, NEW))
+        out.append(Mention(start, end, name, ident, state.role(ident)))
         spans.add(start, end)
     return out
 
 
+def _first_of_pair(text: str, m: re.Match, zh_place: re.Pattern) -> re.Match:
+    """"厚坝镇和竹溪镇" is two places: the first, when both halves are place names."""
+    for i in range(m.start() + 2, m.end() - 2):
+        if text[i] in "和及与" and zh_place.fullmatch(text, m.start(), i) and zh_place.fullmatch(text, i + 1, m.end()):
+            return zh_place.match(text, m.start(), i)
+    return m
+
+
+_LISTING = re.compile(r"\s*[:：]\s*")
+_INCLUDING_ZH = re.compile(r"包括|其中有")
 CITY_WORDS = re.compile(r"生态环境|政府|委员会|人民|环境局|记者")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 import stat
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,8 @@ from ..errors import RunError
 from ..model import Atlas
 from .designations import batch_after, batch_in, clause_start, designation_places, list_heading, programme_names
 from .document import Document, Paragraph, read_document
-from .figures import clause_at, figure_place, figure_status, suggest_key
+from .figures import (NEEDS_NAME, clause_at, counted_phrase, figure_place, figure_status, programme_count_key,
+                      says_nothing, suggest_key)
 from .numbers import Figure, find_figures, year_near
 from .places import KNOWN, NEW
 from .reading import MAX_CHINESE_EXCERPT, excerpt, slug
@@ -26,7 +28,8 @@ from .reading import MAX_CHINESE_EXCERPT, excerpt, slug
 @dataclass(frozen=True)
 class Review:
     """Candidates for seeds/, in the order the article gives them; `unplaced` counts the figures
-    left out as being about no mapped place (Chongqing as a whole, a region, nothing named);
+    left out as being about no mapped place (a region, nothing named, Chongqing as a whole when
+    seeds/ has no place for it);
     `outside` names the places outside Chongqing the article names (never mapped); `programmes`
     the programmes candidates use that seeds/ does not have yet."""
 
@@ -98,15 +101,17 @@ def place_candidates(doc: Document) -> list[dict]:
     return [{k: v for k, v in e.items() if v is not None or k in ("kind", "district")} for e in found.values()]
 
 
-def designation_candidates(doc: Document, source: str, taken: Ids) -> list[dict]:
+def designation_candidates(doc: Document, source: str, taken: Ids, counted: set[tuple[int, int]]) -> list[dict]:
     """A designation per place and programme phrase, with the batch its lead-in gives and the
-    year of its sentence; the lines of a list under a heading that names a programme take it."""
+    year of its sentence; the lines of a list under a heading that names a programme take it. A
+    phrase a figure counts (`counted`: "has 12 ... demonstration towns") is a title of the places
+    it lists, not of the subject."""
     found: dict[tuple[str, str], dict] = {}
     for index, para in enumerate(doc.paragraphs):
         inherited: tuple[str, ...] = ()
         for phrase in para.phrases:
             s0, s1 = para.sentences.at(phrase.start)
-            places, shareable = designation_places(doc, index, phrase, inherited)
+            places, shareable = designation_places(doc, index, phrase, inherited, (index, phrase.start) in counted)
             inherited = places if shareable else ()
             batch = batch_in(para.text[clause_start(para, phrase)[1]:phrase.start]) or batch_after(para.text, phrase)
             year = year_near(para.text, *clause_at(para.text, s0, s1, phrase.start), phrase.start)
@@ -130,41 +135,69 @@ def designation_candidates(doc: Document, source: str, taken: Ids) -> list[dict]
     return list(found.values())
 
 
-def metric_candidates(doc: Document, source: str, taken: Ids) -> tuple[list[dict], int]:
-    """A metric per place and value, and how many figures are about no mapped place."""
-    found: dict[tuple, dict] = {}
+def metric_candidates(doc: Document, source: str, taken: Ids) -> tuple[list[dict], set[tuple[int, int]], int]:
+    """A metric per place, value and key (a value said again is one metric, unless programme or
+    vocabulary keys say it measures two things: "6 ... zones and 6 ... bases"); the programme
+    phrases figures count, by paragraph and start; and how many figures are about no mapped place."""
+    found: dict[tuple, list[dict]] = {}
+    said: dict[tuple, str] = {}  # a figure's place, value and sentence -> its key: a sentence said again is read once
+    counted: set[tuple[int, int]] = set()
+    seeds: dict[tuple[str, str], list] = {}  # the seeds' metrics by place and unit, to find known ones
+    for seed in doc.atlas.metrics.values():
+        seeds.setdefault((seed.place, seed.base_unit), []).append(seed)
     unplaced = 0
     for index, para in enumerate(doc.paragraphs):
         mention_ends = sorted(m.end for m in para.mentions)
+        before: tuple[int, str, str, int] | None = None  # the sentence, kind, key and end of the figure before
+        previous_end = 0
         for figure in find_figures(para.text, para.original):
+            phrase = counted_phrase(para.text, figure, para.phrases) if para.phrases else None
+            if phrase is not None:
+                counted.add((index, phrase.start))
+            s0, s1 = para.sentences.at(figure.start)
+            c0, c1 = clause_at(para.text, s0, s1, figure.start)
+            # What a figure measures is said after the figure before it in its sentence, if any.
+            since, previous_end = max(c0, previous_end), figure.end
             place_id = figure_place(doc, index, figure)
             if place_id is None:
                 unplaced += 1
+                before = None
                 continue
-            s0, s1 = para.sentences.at(figure.start)
-            c0, c1 = clause_at(para.text, s0, s1, figure.start)
-            from bisect import bisect_right
-
-            i = bisect_right(mention_ends, figure.start)
-            named = max(mention_ends[i - 1] if i else s0, s0)
-            key = (place_id, figure.base.unit, figure.base.value)
-            if key not in found:
-                found[key] = _metric(doc.atlas, taken, place_id, figure, suggest_key(para.text, figure, named, c0),
-                                     year_near(para.text, c0, c1, figure.start), source,
-                                     excerpt(para.original, figure.start, figure.end,
-                                             _anchor(para, place_id, s0, s1), (s0, s1)),
-                                     figure_status(para.text, c0, figure))
-    return list(found.values()), unplaced
+            memo = (place_id, figure.base.unit, figure.base.value, para.text[s0:s1], figure.start - s0)
+            name = said.get(memo)
+            if name is None:
+                i = bisect_right(mention_ends, figure.start)
+                named = max(mention_ends[i - 1] if i else s0, since)
+                name = programme_count_key(phrase) or suggest_key(para.text, figure, named, since)
+                if name.startswith(NEEDS_NAME) and before and before[:2] == (s0, figure.base.kind) and says_nothing(
+                        para.text, figure, para.mentions, before[3]):
+                    name = before[2]  # "全市...达到330天，其中万州区达到340天": the same measure
+            if not name.startswith(NEEDS_NAME):
+                before = (s0, figure.base.kind, name, figure.end)
+            if memo in said:
+                continue
+            said[memo] = name
+            same = found.setdefault((place_id, figure.base.unit, figure.base.value), [])
+            if any(m["key"] == name or NEEDS_NAME in (m["key"][:len(NEEDS_NAME)], name[:len(NEEDS_NAME)]) for m in same):
+                continue  # the same figure said again, not another measure of the same value
+            metric = _metric(seeds.get((place_id, figure.base.unit), ()), taken, place_id, figure, name,
+                             year_near(para.text, c0, c1, figure.start), source,
+                             excerpt(para.original, figure.start, figure.end, _anchor(para, place_id, s0, s1), (s0, s1)),
+                             figure_status(para.text, c0, figure))
+            if all(m["key"] != metric["key"] for m in same):
+                same.append(metric)
+    return [m for same in found.values() for m in same], counted, unplaced
 
 
 def ingest_article(text: str, atlas: Atlas, source: dict) -> Review:
     """Every candidate the article gives, each marked known when seeds/ holds it already: a
-    designation with the same place and programme, a figure with the same place and value (it then
-    takes that seed's key and id), a place by any of its names."""
+    designation with the same place and programme, a figure with the same place, value and key or
+    with the same place and value from the same source (it then takes that seed's key and id), a
+    place by any of its names."""
     doc = read_document(text, atlas, source.get("title"))
     taken = Ids(set(atlas.designations) | set(atlas.metrics))
-    metrics, unplaced = metric_candidates(doc, source["id"], taken)
-    designations = designation_candidates(doc, source["id"], taken)
+    metrics, counted, unplaced = metric_candidates(doc, source["id"], taken)
+    designations = designation_candidates(doc, source["id"], taken, counted)
     missing = {d["programme"] for d in designations} - set(atlas.programmes)
     used = {e["place"] for e in designations + metrics}
     places = [p for p in place_candidates(doc) if p["status"] == "known" or p["district"] or p["id"] in used]
@@ -193,10 +226,13 @@ def _add_designation(found: dict, doc: Document, taken: Ids, place: str, program
         "level": level, "batch": batch, "year": year, "source": source, "evidence": evidence}
 
 
-def _metric(atlas: Atlas, taken: Ids, place: str, figure: Figure, key: str, year: int | None,
+def _metric(seeds: Sequence, taken: Ids, place: str, figure: Figure, key: str, year: int | None,
             source: str, evidence: str, status: str | None) -> dict:
-    known = next((m for m in atlas.metrics.values() if m.place == place and m.base_unit == figure.base.unit
-                  and abs(m.base_value - figure.base.value) <= 1e-9 * max(1.0, abs(m.base_value))), None)
+    """A metric candidate; known when one of `seeds` (the seeds' metrics of its place and unit) has
+    its value and its key, or its value and its source."""
+    alike = [m for m in seeds if abs(m.base_value - figure.base.value) <= 1e-9 * max(1.0, abs(m.base_value))]
+    known = next((m for m in alike if m.key == key), None) or next(
+        (m for m in alike if m.evidence.source == source), None)
     key = known.key if known else key
     ident = known.id if known else taken.unique(slug(f"{place} {key} {year or ''}"))
     value = int(figure.value) if float(figure.value).is_integer() else figure.value
