@@ -525,10 +525,16 @@ def build_layer(spec: LayerSpec, atlas: Atlas, columns: PlaceColumns, districts,
 
 
 def city_outline(districts):
-    """Chongqing as a whole: the union of the districts' polygons."""
+    """Chongqing as a whole: the union of the districts' polygons. The districts tile the city
+    edge to edge (a valid coverage), which GEOS merges along the shared edges several times
+    faster than a general union, with the same result; the general union is the fallback
+    should a boundary release ever overlap or leave gaps."""
     import shapely
 
-    return shapely.union_all(list(districts.geometry.values))
+    polygons = list(districts.geometry.values)
+    if shapely.coverage_is_valid(polygons):
+        return shapely.coverage_union_all(polygons)
+    return shapely.union_all(polygons)
 
 
 INTEGER_COLUMNS = ("batch", "year", "designations", "national_designations", "municipal_designations",

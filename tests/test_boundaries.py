@@ -116,3 +116,19 @@ def test_distance_outside_is_geodesic_metres():
     outside = Point(106.05, 29.2)
     expected = GEOD.inv(106.05, 29.1, 106.05, 29.2)[2]
     assert boundaries.distance_outside_m(outside, square) == pytest.approx(expected, rel=1e-3)
+
+
+def test_the_city_outline_is_the_union_of_the_districts(atlas, full):
+    """Merged along the districts' shared edges (a coverage union), the outline is exactly what a
+    general union gives, at full and at web resolution; polygons that overlap take the general
+    union."""
+    import geopandas as gpd
+
+    from atlas.layers import city_outline
+
+    for frame in (full, boundaries.simplified_boundaries(atlas.districts)):
+        outline = city_outline(frame)
+        assert outline.is_valid
+        assert outline.symmetric_difference(shapely.union_all(list(frame.geometry))).area < 1e-12
+    overlapping = gpd.GeoDataFrame(geometry=[box(0, 0, 2, 2), box(1, 1, 3, 3)])
+    assert city_outline(overlapping).area == pytest.approx(7)
