@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..load import BATCHES
 from .numbers import ORDINALS
-from .places import NEW, Mention
+from .places import MEMBERS_EN, MEMBERS_ZH, NEW, Mention
 from .reading import CJK
 from .vocabulary import alternation, vocabulary, zh_pattern
 
@@ -242,7 +242,7 @@ def designation_places(doc: Document, index: int, phrase: Phrase, inherited: tup
     return ((after[0].place,), False) if after else ((), False)
 
 
-_MEMBERS_AFTER = re.compile(r"\b(?:including|such as|among them)\b|包括|其中有")
+_MEMBERS_AFTER = re.compile(f"{MEMBERS_EN}|{MEMBERS_ZH}")
 
 
 LIST_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}(?:区|县)\s*[:：]")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .designations import Phrase
 from .numbers import Figure
-from .places import ANAPHOR, CITY, KNOWN, NEW, OUTSIDE, REGION, UNMAPPED, Mention
+from .places import ANAPHOR, CITY, KNOWN, MEMBERS_EN, NEW, OUTSIDE, REGION, UNMAPPED, Mention
 from .reading import CJK, slug
 from .vocabulary import alternation, vocabulary
 
@@ -224,7 +224,7 @@ SUBJECT_ROLES = (KNOWN, ANAPHOR, CITY, OUTSIDE, REGION)
 # Places in brackets list examples ("6 ... zones (Bishan, Yubei, ...) and 6 ... bases"); places
 # after "including" are among those counted ("23 towns including Houba"): neither is a subject.
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")
-_MEMBERS = re.compile(r"[^.;。；]{0,40}?\b(?:including|such as|among them)\b|[^。；]{0,10}?(?:包括|其中)")
+_MEMBERS = re.compile(r"[^.;。；]{0,40}?" + MEMBERS_EN + r"|[^。；]{0,10}?(?:包括|其中)")  # 其中 alone too: "其中万州区..."
 # Chongqing named after a place only to say where it is: "Wanzhou, in northeast Chongqing, has ...",
 # "Tongluo Flower Valley in the Nanan district of Chongqing covers ...".
 _CITY_LOCATOR = re.compile(r"\b(?:in|of|across|within)\s+(?:the\s+)?(?:(?:north|south|east|west)*(?:ern)?\s+|central\s+)?$",

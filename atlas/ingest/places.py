@@ -280,8 +280,8 @@ def find_mentions(text: str, sentences, state: Places, taken: Sequence[tuple[int
         after = _named_after().match(text, m.end()) if known and names.kinds[known] not in WHOLE_DISTRICT_KINDS else None
         if after:
             mention = _named_after_known(text, m.start(), after.end(), known, state)
-        elif key in names.places:
-            mention = Mention(m.start(), m.end(), text[m.start():m.end()], names.places[key], KNOWN)
+        elif known:
+            mention = Mention(m.start(), m.end(), text[m.start():m.end()], known, KNOWN)
         elif key in names.districts:
             district = names.districts[key]
             ident = state.add_new(district["name_en"], district["name_zh"], district["kind"], district["district"],
@@ -411,7 +411,11 @@ def _first_of_pair(text: str, m: re.Match, zh_place: re.Pattern) -> re.Match:
 
 
 _LISTING = re.compile(r"\s*[:：]\s*")
-_INCLUDING_ZH = re.compile(r"包括|其中有")
+# Words after which a sentence lists members of a group ("23 towns, including Houba", 包括): the
+# figures, designations and new places all read them.
+MEMBERS_EN = r"\b(?:including|such as|among them)\b"
+MEMBERS_ZH = r"包括|其中有"
+_INCLUDING_ZH = re.compile(MEMBERS_ZH)
 CITY_WORDS = re.compile(r"生态环境|政府|委员会|人民|环境局|记者")
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-from bisect import bisect_right
 import stat
 import tempfile
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,7 +178,7 @@ def metric_candidates(doc: Document, source: str, taken: Ids) -> tuple[list[dict
                 continue
             said[memo] = name
             same = found.setdefault((place_id, figure.base.unit, figure.base.value), [])
-            if any(m["key"] == name or NEEDS_NAME in (m["key"][:len(NEEDS_NAME)], name[:len(NEEDS_NAME)]) for m in same):
+            if any(m["key"] == name or m["key"].startswith(NEEDS_NAME) or name.startswith(NEEDS_NAME) for m in same):
                 continue  # the same figure said again, not another measure of the same value
             metric = _metric(seeds.get((place_id, figure.base.unit), ()), taken, place_id, figure, name,
                              year_near(para.text, c0, c1, figure.start), source,
